@@ -1,0 +1,64 @@
+"""Every error scenarist raises on purpose.
+
+    ScenaristError                       root: catch this to catch everything below
+    ├── ConfigError (ValueError)         definition time: scenarist.yaml, store/check/step specs
+    ├── InputDataError (ValueError)      a dataset, batch or reference the metrics cannot use
+    ├── ModelLoadError                   a model artifact that cannot be read or used
+    ├── StoreError (RuntimeError)        a store that cannot be reached, migrated or written
+    ├── EvaluationError (RuntimeError)   a metric computation that failed at run time
+    └── NotFoundError (LookupError)      a store, evaluation or metric that does not exist
+
+Messages name the thing to fix (file, key path, column, row) and say what to do next; the CLI
+prints them without a traceback and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ScenaristError(Exception):
+    """Root of every error scenarist raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in a project file: where it is and what is wrong."""
+
+    file: str
+    location: str  # dotted key path, e.g. "evaluation_stores.the_MES.model"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.location}" if self.location else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(ScenaristError, ValueError):
+    """A definition-time problem; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[ConfigProblem] | str):
+        if isinstance(problems, str):
+            problems = [ConfigProblem(file="", location="", message=problems)]
+        self.problems: list[ConfigProblem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InputDataError(ScenaristError, ValueError):
+    """A dataset, batch or reference the metrics cannot use (missing column, wrong type, empty)."""
+
+
+class ModelLoadError(ScenaristError):
+    """A model artifact that cannot be read, or does not behave like an sklearn estimator."""
+
+
+class StoreError(ScenaristError, RuntimeError):
+    """A store that cannot be reached, migrated or written."""
+
+
+class EvaluationError(ScenaristError, RuntimeError):
+    """A metric computation that failed at run time."""
+
+
+class NotFoundError(ScenaristError, LookupError):
+    """A store, evaluation or metric that does not exist; the message lists what does."""

@@ -1,0 +1,23 @@
+"""The one value type every metric function returns: a named number, optionally per feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One metric of an evaluation, stored long-form as (metric, feature, value).
+
+    `feature` is None for dataset-level metrics (`data_drift`, `auc`, `row_count`) and the
+    column name for per-feature ones (`ks_pvalue[card_age]` is metric="ks_pvalue",
+    feature="card_age"). `value` may be NaN when the metric is undefined for this batch.
+    """
+
+    metric: str
+    value: float
+    feature: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.metric if self.feature is None else f"{self.metric}[{self.feature}]"

@@ -1,0 +1,119 @@
+"""Connecting to the database behind the stores, and keeping its schema migrated.
+
+One URL selects the backend: SQLite (default, a file under `.scenarist/`, WAL mode, foreign keys
+on) or PostgreSQL (`postgresql://user@host/db`, driven by psycopg 3). `connect()` checks the
+database is reachable, upgrades the schema to the latest Alembic revision (under an advisory lock
+on PostgreSQL, so two processes starting together do not race) and returns a cached Engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from scenarist.errors import StoreError
+
+DEFAULT_URL = "sqlite:///.scenarist/store.db"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK_KEY = 0x5CE7A815  # pg_advisory_xact_lock key held while migrating
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def resolve_url(url: str | None, root: Path | str | None = None) -> URL:
+    """Parse `url` (default: DEFAULT_URL); make a relative SQLite path absolute under `root`."""
+    try:
+        parsed = make_url(url or DEFAULT_URL)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"store URL {url!r} is not a database URL ({exc}); use e.g. "
+            "'sqlite:///.scenarist/store.db' or 'postgresql://user@host:5432/db'"
+        ) from exc
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database).expanduser()
+        if not path.is_absolute():
+            path = Path(root or Path.cwd()) / path
+        parsed = parsed.set(database=str(path.resolve()))
+    return parsed
+
+
+def display_url(url: URL | str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def connect(url: str | None = None, root: Path | str | None = None) -> Engine:
+    """A migrated, reachable Engine for `url` (cached per URL for the life of the process)."""
+    resolved = resolve_url(url, root)
+    key = resolved.render_as_string(hide_password=False)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _create(resolved)
+            _engines[key] = engine
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every cached Engine (tests, and processes that fork)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create(url: URL) -> Engine:
+    is_sqlite = url.get_backend_name() == "sqlite"
+    if is_sqlite and url.database not in (None, "", ":memory:"):
+        try:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder for the SQLite store {url.database}: {exc}"
+            ) from exc
+    try:
+        engine = create_engine(url, pool_pre_ping=not is_sqlite)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(
+            f"no database driver for {display_url(url)} ({exc}); "
+            "scenarist supports sqlite:/// and postgresql:// URLs"
+        ) from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        _migrate(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(
+            f"cannot reach the store at {display_url(url)}: {reason}. "
+            "Check the URL in connections.store and that the database server is running."
+        ) from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _migrate(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

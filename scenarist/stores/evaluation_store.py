@@ -1,0 +1,315 @@
+"""The evaluation store: an append-only history of evaluations of one model against one reference.
+
+    store = EvaluationStore.open("the_MES")                  # SQLite under .scenarist/ by default
+    ev = store.evaluate(model, current_df, reference_df, label="2017Q4")
+    store.history("data_drift")                             # pandas Series indexed by label
+
+Everything one evaluation writes (its row and all its metric values) is written in one
+transaction; evaluating a label that already exists replaces it in that same transaction, so a
+reader sees the old evaluation or the new one, never both, never half of one. A replaced label
+keeps its place in the history (ordered by its time range start when given, else by when the label
+was first evaluated).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, and_, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from scenarist.errors import NotFoundError, StoreError
+from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions, compute_evaluation
+from scenarist.stores.database import connect, display_url
+from scenarist.stores.evaluation import Evaluation
+from scenarist.stores.schema import evaluations, metric_values, stores
+
+_ORDER = (func.coalesce(evaluations.c.time_start, evaluations.c.created_at), evaluations.c.id)
+
+
+class EvaluationStore:
+    """A named evaluation store in a database (see the module docstring)."""
+
+    def __init__(self, name: str, engine: Engine, store_id: int):
+        self.name = name
+        self._engine = engine
+        self._id = store_id
+
+    def __repr__(self) -> str:
+        return f"EvaluationStore({self.name!r}, url={display_url(self._engine.url)!r})"
+
+    @classmethod
+    def open(
+        cls, name: str, url: str | None = None, *, root: Path | str | None = None
+    ) -> EvaluationStore:
+        """Open the store `name` at `url` (default SQLite `.scenarist/store.db`), creating it."""
+        if not name or not name.strip():
+            raise StoreError("an evaluation store needs a non-empty name")
+        engine = connect(url, root)
+        with _writing(engine, f"open store {name!r}"):
+            store_id = _store_id(engine, name)
+            if store_id is None:
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(
+                            insert(stores).values(name=name, created_at=datetime.now(timezone.utc))
+                        )
+                except IntegrityError:
+                    pass  # created concurrently by another process: use theirs
+                store_id = _store_id(engine, name)
+        assert store_id is not None
+        return cls(name, engine, store_id)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        model: Any,
+        current: pd.DataFrame,
+        reference: pd.DataFrame,
+        *,
+        label: str | None = None,
+        time_range: tuple[datetime, datetime] | None = None,
+        options: EvaluationOptions | None = None,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> Evaluation:
+        """Compute every metric of `current` against `reference` and append it as `label`.
+
+        `model` is a `LoadedModel` (see `scenarist.load_model` / `scenarist.model_from_estimator`).
+        `label` defaults to the current UTC time. Re-using a label replaces that evaluation.
+        Nothing is written when the computation fails.
+        """
+        if not hasattr(model, "features") or not hasattr(model, "target"):
+            raise TypeError(
+                "model must be a LoadedModel; wrap an estimator with "
+                "scenarist.model_from_estimator(estimator, target=..., type='binary')"
+            )
+        computed = compute_evaluation(
+            model, current, reference, options=options or EvaluationOptions(), on_stage=on_stage
+        )
+        return self.record(
+            label or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            computed,
+            model=model.name,
+            time_range=time_range,
+        )
+
+    def record(
+        self,
+        label: str,
+        computed: ComputedEvaluation,
+        *,
+        model: str,
+        time_range: tuple[datetime, datetime] | None = None,
+    ) -> Evaluation:
+        """Append (or replace) the evaluation `label` with already computed metrics."""
+        if not label or not str(label).strip():
+            raise StoreError("an evaluation needs a non-empty label, e.g. '2017Q4'")
+        now = datetime.now(timezone.utc)
+        start, end = time_range or (None, None)
+        with _writing(self._engine, f"write evaluation {label!r} of store {self.name!r}"):
+            with self._engine.begin() as conn:
+                previous = conn.execute(
+                    select(evaluations.c.id, evaluations.c.created_at).where(self._is(label))
+                ).first()
+                if previous is not None:
+                    conn.execute(
+                        delete(metric_values).where(metric_values.c.evaluation_id == previous.id)
+                    )
+                    conn.execute(delete(evaluations).where(evaluations.c.id == previous.id))
+                evaluation_id = conn.execute(
+                    insert(evaluations)
+                    .values(
+                        store_id=self._id,
+                        label=label,
+                        created_at=previous.created_at if previous else now,
+                        evaluated_at=now,
+                        time_start=start,
+                        time_end=end,
+                        model=model,
+                        row_count=computed.row_count,
+                        reference_row_count=computed.reference_row_count,
+                        details=computed.details,
+                    )
+                    .returning(evaluations.c.id)
+                ).scalar_one()
+                rows = [
+                    {
+                        "evaluation_id": evaluation_id,
+                        "metric": v.metric,
+                        "feature": v.feature,
+                        "value": _storable(v.value),
+                    }
+                    for v in computed.values
+                ]
+                if rows:
+                    conn.execute(insert(metric_values), rows)
+        return self.get(label)
+
+    def delete(self, label: str) -> None:
+        """Remove the evaluation `label` and its metrics."""
+        with _writing(self._engine, f"delete evaluation {label!r}"):
+            with self._engine.begin() as conn:
+                found = conn.execute(select(evaluations.c.id).where(self._is(label))).scalar()
+                if found is None:
+                    raise self._missing(label)
+                conn.execute(delete(metric_values).where(metric_values.c.evaluation_id == found))
+                conn.execute(delete(evaluations).where(evaluations.c.id == found))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, label: str) -> Evaluation:
+        """The evaluation `label`; NotFoundError lists the labels that exist."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(evaluations).where(self._is(label))).first()
+            if row is None:
+                raise self._missing(label)
+            values = conn.execute(
+                select(metric_values.c.metric, metric_values.c.feature, metric_values.c.value)
+                .where(metric_values.c.evaluation_id == row.id)
+                .order_by(metric_values.c.id)
+            ).all()
+        return Evaluation.from_rows(self.name, row, values)
+
+    def latest(self) -> Evaluation | None:
+        """The most recent evaluation in history order, or None when the store is empty."""
+        labels = self.labels()
+        return self.get(labels[-1]) if labels else None
+
+    def labels(self) -> list[str]:
+        """Labels of every evaluation, oldest first."""
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(evaluations.c.label)
+                    .where(evaluations.c.store_id == self._id)
+                    .order_by(*_ORDER)
+                ).scalars()
+            )
+
+    def list(self) -> pd.DataFrame:
+        """One row per evaluation (oldest first): its facts and every dataset-level metric."""
+        with self._engine.connect() as conn:
+            facts = pd.DataFrame(
+                conn.execute(
+                    select(
+                        evaluations.c.id,
+                        evaluations.c.label,
+                        evaluations.c.evaluated_at,
+                        evaluations.c.time_start,
+                        evaluations.c.time_end,
+                        evaluations.c.model,
+                        evaluations.c.row_count,
+                    )
+                    .where(evaluations.c.store_id == self._id)
+                    .order_by(*_ORDER)
+                ).all(),
+                columns=[
+                    "id", "label", "evaluated_at", "time_start", "time_end", "model", "row_count"
+                ],
+            )
+            values = pd.DataFrame(
+                conn.execute(
+                    select(metric_values.c.evaluation_id, metric_values.c.metric,
+                           metric_values.c.value)
+                    .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
+                    .where(evaluations.c.store_id == self._id, metric_values.c.feature.is_(None))
+                ).all(),
+                columns=["id", "metric", "value"],
+            )
+        wide = values.pivot(index="id", columns="metric", values="value").astype(float)
+        table = facts.merge(wide, left_on="id", right_index=True, how="left")
+        return table.drop(columns="id").set_index("label")
+
+    def history(self, metric: str, feature: str | None = None) -> pd.Series:
+        """`metric` (of `feature`, for per-feature metrics) over every evaluation, oldest first.
+
+        Evaluations that lack the metric (e.g. `auc` before labels arrived) are NaN. A metric no
+        evaluation has is a NotFoundError listing the metrics that exist.
+        """
+        condition = and_(
+            metric_values.c.evaluation_id == evaluations.c.id,
+            metric_values.c.metric == metric,
+            metric_values.c.feature.is_(None)
+            if feature is None
+            else metric_values.c.feature == feature,
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(evaluations.c.label, metric_values.c.value)
+                .select_from(evaluations.outerjoin(metric_values, condition))
+                .where(evaluations.c.store_id == self._id)
+                .order_by(*_ORDER)
+            ).all()
+        name = metric if feature is None else f"{metric}[{feature}]"
+        series = pd.Series(
+            [math.nan if v is None else float(v) for _, v in rows],
+            index=pd.Index([label for label, _ in rows], name="label"),
+            name=name,
+            dtype=float,
+        )
+        if rows and series.isna().all() and not self._has_metric(metric, feature):
+            raise NotFoundError(
+                f"no evaluation of store {self.name!r} has metric {name!r}; "
+                f"available: {', '.join(self.metric_names(feature is not None))}"
+            )
+        return series
+
+    def metric_names(self, per_feature: bool = False) -> list[str]:
+        """Names of the dataset-level (or per-feature) metrics present in this store."""
+        feature_test = (
+            metric_values.c.feature.is_not(None) if per_feature else metric_values.c.feature.is_(None)
+        )
+        with self._engine.connect() as conn:
+            return sorted(
+                conn.execute(
+                    select(metric_values.c.metric)
+                    .distinct()
+                    .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
+                    .where(evaluations.c.store_id == self._id, feature_test)
+                ).scalars()
+            )
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _is(self, label: str):
+        return and_(evaluations.c.store_id == self._id, evaluations.c.label == label)
+
+    def _has_metric(self, metric: str, feature: str | None) -> bool:
+        names = self.metric_names(per_feature=feature is not None)
+        return metric in names
+
+    def _missing(self, label: str) -> NotFoundError:
+        labels = self.labels()
+        known = ", ".join(labels) if labels else "none yet"
+        return NotFoundError(
+            f"store {self.name!r} has no evaluation labelled {label!r}; evaluations: {known}"
+        )
+
+
+def _store_id(engine: Engine, name: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar()
+
+
+def _storable(value: float) -> float | None:
+    """NaN and infinities are stored as NULL (SQLite has no NaN) and read back as NaN."""
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+@contextmanager
+def _writing(engine: Engine, action: str) -> Iterator[None]:
+    """Turn a database failure during `action` into a StoreError that says what failed."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(f"could not {action} at {display_url(engine.url)}: {reason}") from exc
