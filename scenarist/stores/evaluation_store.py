@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -264,9 +263,8 @@ class EvaluationStore:
 
     def metric_names(self, per_feature: bool = False) -> list[str]:
         """Names of the dataset-level (or per-feature) metrics present in this store."""
-        feature_test = (
-            metric_values.c.feature.is_not(None) if per_feature else metric_values.c.feature.is_(None)
-        )
+        feature = metric_values.c.feature
+        feature_test = feature.is_not(None) if per_feature else feature.is_(None)
         with self._engine.connect() as conn:
             return sorted(
                 conn.execute(

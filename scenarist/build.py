@@ -1,0 +1,83 @@
+"""Building an evaluation store of a project: read its datasets, load its model, evaluate.
+
+This is what `scenarist store evaluate` and the scenarios' `build_evaluation` step run:
+
+    project = load_project(".")
+    evaluation = build_evaluation(project, "the_MES", {"quarter": "2017Q4"})
+
+Variables are the project's `variables`, overridden by the ones given, plus `now` (the UTC
+time, ISO 8601 to the second). They select the input batch (`"data/transactions_{{ quarter }}"`)
+and name the evaluation (`label: "{{ quarter }}"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from scenarist.config import Project, render
+from scenarist.datasets import read_dataset
+from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.metrics.evaluation import EvaluationOptions
+from scenarist.models import load_model
+from scenarist.stores.evaluation import Evaluation
+from scenarist.stores.evaluation_store import EvaluationStore
+
+
+def open_store(project: Project, name: str) -> EvaluationStore:
+    """The evaluation store `name` of `project`, at its connection's URL."""
+    spec = _store_spec(project, name)
+    connection = project.connections.get(spec.connection)
+    url = connection.resolved_url() if connection is not None else None
+    return EvaluationStore.open(name, url, root=project.root)
+
+
+def build_evaluation(
+    project: Project,
+    store_name: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> Evaluation:
+    """Evaluate the store's input batch (selected by `variables`) and append it to the store."""
+    spec = _store_spec(project, store_name)
+    stage = on_stage or (lambda _name: None)
+    values = {
+        "now": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **project.variables,
+        **(variables or {}),
+    }
+    label = render(spec.label, values, location=f"evaluation_stores.{store_name}.label")
+    store = open_store(project, store_name)
+    stage("loading model")
+    model = load_model(project, spec.model)
+    stage("reading reference")
+    reference = read_dataset(project, spec.reference, values)
+    stage("reading input")
+    current = read_dataset(project, spec.input, values)
+    options = EvaluationOptions(
+        drift_method=spec.drift_method,
+        drift_threshold=spec.drift_threshold,
+        max_rows_per_side=spec.max_rows_per_side,
+        performance=spec.performance,
+        features=tuple(spec.features) if spec.features else None,
+    )
+    return store.evaluate(model, current, reference, label=label, options=options,
+                          on_stage=on_stage)
+
+
+def _store_spec(project: Project, name: str):
+    spec = project.evaluation_stores.get(name)
+    if spec is None:
+        known = ", ".join(sorted(project.evaluation_stores)) or "none"
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    file=str(project.file or ""),
+                    location="evaluation_stores",
+                    message=f"unknown evaluation store {name!r}; defined stores: {known}",
+                )
+            ]
+        )
+    return spec

@@ -1,0 +1,1 @@
+"""Metrics: pure functions over DataFrames (no I/O, no store, no Prefect)."""

@@ -1,0 +1,265 @@
+"""One evaluation's metrics: everything scenarist measures about a batch, as pure numbers.
+
+`compute_evaluation(model, current, reference)` runs, in order:
+
+1. input checks (`inputs.check_batch`): features present, types compatible, nothing empty;
+2. per-feature drift (`drift.feature_drift`) and `drift_share` / `n_drifted_features`;
+3. dataset-level drift from a domain classifier (`data_drift.domain_classifier_drift`);
+4. prediction drift: the model's outputs on current vs reference (the positive-class probability
+   for binary models, the predicted class for multiclass, the value for regression), stored as
+   `prediction_drift` (the score of the auto-chosen test), `prediction_drifted` and
+   `prediction_<statistic>`;
+5. when the current batch has labels (the model's target column, not all missing): target drift
+   (`target_drift`, `target_drifted`, `target_<statistic>`), performance (`auc`, `rmse`, …)
+   and `labeled_rows`;
+6. data quality (`quality.data_quality`).
+
+`performance="required"` turns "no labels" into an error instead of skipping step 5.
+The result is a list of `MetricValue` plus JSON-able details (column kinds, the test chosen per
+feature, the top drifted features) that the store keeps beside the numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from scenarist.errors import InputDataError
+from scenarist.metrics.data_drift import domain_classifier_drift
+from scenarist.metrics.drift import FeatureDrift, column_kinds, drift_share, feature_drift
+from scenarist.metrics.inputs import check_batch
+from scenarist.metrics.performance import performance_metrics
+from scenarist.metrics.quality import data_quality
+from scenarist.metrics.values import MetricValue
+
+Performance = Literal["auto", "required", "off"]
+TOP_DRIFTED = 5
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """How an evaluation is computed; every field has a safe default."""
+
+    drift_method: str = "auto"
+    drift_threshold: float | None = None
+    max_rows_per_side: int = 50_000
+    performance: Performance = "auto"
+    features: tuple[str, ...] | None = None  # monitor only these (default: all model features)
+    random_state: int = 0
+    n_jobs: int = 2
+
+
+@dataclass(frozen=True)
+class ComputedEvaluation:
+    """The numbers of one evaluation and the facts needed to read them."""
+
+    values: list[MetricValue]
+    row_count: int
+    reference_row_count: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def compute_evaluation(
+    model: Any,
+    current: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    options: EvaluationOptions = EvaluationOptions(),
+    on_stage: Callable[[str], None] | None = None,
+) -> ComputedEvaluation:
+    """Compute every metric of `current` against `reference` for `model` (a `LoadedModel`)."""
+    started = time.perf_counter()
+    stage = on_stage or (lambda _name: None)
+    features = _monitored(model, options.features)
+
+    stage("checking inputs")
+    current = check_batch(reference, current, features=list(model.features))
+    kinds = column_kinds(reference, features)
+
+    stage("feature drift")
+    drifts = feature_drift(
+        reference,
+        current,
+        columns=features,
+        kinds=kinds,
+        method=options.drift_method,
+        threshold=options.drift_threshold,
+        n_jobs=options.n_jobs,
+    )
+    values = [v for d in drifts for v in d.metric_values()]
+    values.append(MetricValue("drift_share", drift_share(drifts)))
+    values.append(MetricValue("n_drifted_features", float(sum(d.drifted for d in drifts))))
+
+    stage("dataset drift (domain classifier)")
+    dataset_drift = domain_classifier_drift(
+        reference,
+        current,
+        kinds=kinds,
+        max_rows_per_side=options.max_rows_per_side,
+        random_state=options.random_state,
+        n_jobs=options.n_jobs,
+    )
+    values.extend(dataset_drift.metric_values())
+
+    stage("predictions")
+    current_pred, current_proba = model.predict(current)
+    reference_pred, reference_proba = model.predict(reference)
+    prediction = _output_drift(
+        "prediction",
+        _model_output(model, reference_pred, reference_proba),
+        _model_output(model, current_pred, current_proba),
+        model.type,
+        options,
+    )
+    values.extend(prediction.values)
+
+    labeled = _labeled_rows(model, current, options.performance)
+    details: dict[str, Any] = {"labels": "absent" if labeled is None else "present"}
+    if labeled is not None:
+        stage("performance")
+        values.append(MetricValue("labeled_rows", float(labeled.sum())))
+        values.extend(
+            performance_metrics(
+                current[model.target].to_numpy()[labeled],
+                np.asarray(current_pred)[labeled],
+                None if current_proba is None else np.asarray(current_proba)[labeled],
+                model_type=model.type,
+                classes=model.classes,
+                positive_label=model.positive_label,
+                label_name=model.target,
+            )
+        )
+        if model.target in reference.columns and reference[model.target].notna().any():
+            target = _output_drift(
+                "target",
+                reference[model.target].dropna().to_numpy(),
+                current[model.target].dropna().to_numpy(),
+                model.type,
+                options,
+            )
+            values.extend(target.values)
+            details["target_drift_method"] = target.method
+
+    stage("data quality")
+    values.extend(data_quality(reference[features], current[features], kinds=kinds))
+
+    details.update(
+        {
+            "model": model.name,
+            "model_type": model.type,
+            "features": features,
+            "column_kinds": dict(kinds),
+            "drift_methods": {d.feature: d.method for d in drifts},
+            "drift_thresholds": {d.feature: d.threshold for d in drifts},
+            "drifted_features": [d.feature for d in drifts if d.drifted],
+            "top_drifted_features": _top_drifted(drifts, dataset_drift.feature_importance),
+            "prediction_drift_method": prediction.method,
+            "domain_classifier_rows": {
+                "reference": dataset_drift.n_reference,
+                "current": dataset_drift.n_current,
+                "test": dataset_drift.n_test,
+            },
+            "options": {
+                "drift_method": options.drift_method,
+                "drift_threshold": options.drift_threshold,
+                "max_rows_per_side": options.max_rows_per_side,
+                "performance": options.performance,
+                "random_state": options.random_state,
+            },
+            "duration_seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+    return ComputedEvaluation(
+        values=values,
+        row_count=len(current),
+        reference_row_count=len(reference),
+        details=details,
+    )
+
+
+@dataclass(frozen=True)
+class _OutputDrift:
+    values: list[MetricValue]
+    method: str
+
+
+def _model_output(model: Any, predictions: Any, probabilities: Any) -> np.ndarray:
+    if model.type == "binary" and probabilities is not None:
+        return np.asarray(probabilities, dtype=float)
+    return np.asarray(predictions)
+
+
+def _output_drift(
+    name: str,
+    reference: np.ndarray,
+    current: np.ndarray,
+    model_type: str,
+    options: EvaluationOptions,
+) -> _OutputDrift:
+    """Drift of one output (predictions or labels) with the same tests as the features."""
+    numeric = model_type == "regression" or (
+        name == "prediction" and model_type == "binary" and reference.dtype.kind == "f"
+    )
+    kind = "numeric" if numeric else "categorical"
+    ref = pd.DataFrame({name: reference if numeric else reference.astype(str)})
+    cur = pd.DataFrame({name: current if numeric else current.astype(str)})
+    (result,) = feature_drift(
+        ref,
+        cur,
+        columns=[name],
+        kinds={name: kind},
+        method=options.drift_method,
+        threshold=options.drift_threshold,
+        n_jobs=1,
+    )
+    values = [
+        MetricValue(f"{name}_drift", result.score),
+        MetricValue(f"{name}_drifted", float(result.drifted)),
+    ]
+    values.extend(MetricValue(f"{name}_{stat}", value) for stat, value in result.stats.items())
+    return _OutputDrift(values=values, method=result.method)
+
+
+def _labeled_rows(model: Any, current: pd.DataFrame, performance: Performance) -> np.ndarray | None:
+    """Mask of current rows with a label, or None when performance is skipped."""
+    if performance == "off":
+        return None
+    if model.target in current.columns:
+        mask = current[model.target].notna().to_numpy()
+        if mask.any():
+            return mask
+        reason = f"the target column {model.target!r} is present but every value is missing"
+    else:
+        reason = f"the current batch has no target column {model.target!r}"
+    if performance == "required":
+        raise InputDataError(
+            f"labels missing: {reason}, and this evaluation requires performance metrics. "
+            "Add the labels to the input dataset, or set `performance: auto` to skip them "
+            "until labels arrive."
+        )
+    return None
+
+
+def _monitored(model: Any, subset: Sequence[str] | None) -> list[str]:
+    if not subset:
+        return list(model.features)
+    unknown = [f for f in subset if f not in model.features]
+    if unknown:
+        raise InputDataError(
+            f"monitored feature(s) {', '.join(map(repr, unknown))} are not features of model "
+            f"{model.name!r}; its features are {', '.join(model.features)}"
+        )
+    return list(subset)
+
+
+def _top_drifted(drifts: Sequence[FeatureDrift], importance: Mapping[str, float]) -> list[str]:
+    """Drifted features first, then by how much they separate reference from current."""
+    ranked = sorted(
+        drifts, key=lambda d: (not d.drifted, -float(importance.get(d.feature, 0.0)), d.feature)
+    )
+    return [d.feature for d in ranked if d.drifted][:TOP_DRIFTED]

@@ -1,0 +1,1 @@
+"""Stores: the evaluation store and its database (SQLAlchemy; SQLite default, PostgreSQL)."""

@@ -1,0 +1,72 @@
+"""Real services for the tests: SQLite and PostgreSQL stores, generated data and projects.
+
+PostgreSQL tests read SCENARIST_TEST_POSTGRES_URL (set by .ci/run) and are skipped, with the
+reason, when it is unset or the server cannot be reached. Each test session works in a schema
+of its own, dropped at the end, so runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scenarist.stores.database import dispose_all
+
+POSTGRES_ENV = "SCENARIST_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL URL whose search_path is a fresh schema (dropped after the session)."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set; set it to a PostgreSQL URL to run these tests")
+    url = make_url(base)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    schema = f"scenarist_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means skip
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at {url.render_as_string()} is unreachable: {exc}")
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    yield scoped.render_as_string(hide_password=False)
+    dispose_all()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path: Path) -> str:
+    """A store URL on each backend: a temp SQLite file, and the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def example_project(tmp_path_factory) -> Path:
+    """The fraud-monitoring example project (small), written once per session. Read-only."""
+    from scenarist.demo.project import write_example
+
+    folder = tmp_path_factory.mktemp("fraud-example")
+    return write_example(folder, rows=3_000).parent
+
+
+@pytest.fixture
+def project_copy(example_project: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the example project."""
+    import shutil
+
+    target = tmp_path / "project"
+    shutil.copytree(example_project, target, ignore=shutil.ignore_patterns(".scenarist"))
+    return target
