@@ -1,0 +1,157 @@
+"""The per-column drift statistics, as plain numpy over already-cleaned values.
+
+Inputs are what `scenarist.metrics.drift` hands over: for a numeric column, the sorted finite
+values of each batch; for a categorical column, the counts of each category of the union of
+both batches' categories (aligned, zeros where a batch lacks a category). Nothing here knows
+about DataFrames, column names or verdicts.
+
+Numeric statistics (`numeric_stats`)
+    ks_statistic, ks_pvalue   two-sample Kolmogorov–Smirnov, two-sided. D is the largest gap
+                              between the two empirical CDFs over every value of either batch,
+                              computed from one stable merge of the sorted batches. The p-value
+                              is scipy.stats.ks_2samp(method="auto")'s: exact (scipy itself is
+                              called) when max(n_ref, n_cur) <= 10 000, else Smirnov's asymptotic
+                              kstwo.sf(D, round(n_ref·n_cur / (n_ref + n_cur))).
+    wasserstein               scipy.stats.wasserstein_distance (area between the two empirical
+                              CDFs) divided by max(std(reference, ddof=0), 0.001) — Evidently's
+                              "normed Wasserstein".
+    psi, js_distance          over 10 quantile bins of the reference: the inner edges are the
+                              reference's deciles (np.quantile, linear interpolation) with
+                              duplicates dropped (ties give fewer bins); the first and last bin
+                              are open-ended, so current values outside the reference's range
+                              fall into them; bins are closed on the left, [e_i, e_i+1), exactly
+                              as np.histogram with edges [-inf, deciles…, +inf].
+
+Categorical statistics (`categorical_stats`, over the union of categories)
+    chi2_pvalue               Evidently's chi-square: scipy.stats.chisquare(f_obs=current counts,
+                              f_exp=reference counts · n_cur / n_ref). A category that appears
+                              only in the current batch has f_exp = 0, so the p-value is 0.
+    z_pvalue                  only for at most two categories: Evidently's two-proportion Z-test,
+                              2·(1 − Φ(|z|)) with the pooled proportion; 1 when both batches hold
+                              the same single category. The test is symmetric, so which category
+                              counts as "success" does not matter.
+    psi, js_distance          over the categories.
+
+Shared definitions
+    psi         Σ (p_ref − p_cur) · ln(p_ref / p_cur) with bin proportions; an empty bin's
+                proportion is replaced by PSI_EPSILON = 1e-4 on that side (no renormalisation).
+    js_distance scipy.spatial.distance.jensenshannon(p_ref, p_cur) with the natural logarithm
+                (base e, so it lies in [0, √ln 2]); empty bins need no epsilon. This is the
+                quantity Evidently's "jensenshannon" test thresholds at 0.1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+from scipy.spatial import distance
+
+PSI_EPSILON = 1e-4
+N_QUANTILE_BINS = 10
+KS_EXACT_MAX_N = 10_000  # scipy's MAX_AUTO_N: ks_2samp(method="auto") is exact up to this size
+WASSERSTEIN_MIN_NORM = 0.001  # Evidently's floor for the reference's standard deviation
+
+
+def numeric_stats(ref: np.ndarray, cur: np.ndarray) -> dict[str, float]:
+    """All numeric statistics of two sorted, finite, non-empty float64 arrays."""
+    ks_statistic, wasserstein_raw = _ecdf_gaps(ref, cur)
+    ref_counts, cur_counts = quantile_bin_counts(ref, cur)
+    return {
+        "ks_statistic": ks_statistic,
+        "ks_pvalue": _ks_pvalue(ks_statistic, ref, cur),
+        "wasserstein": wasserstein_raw / max(float(np.std(ref)), WASSERSTEIN_MIN_NORM),
+        "psi": psi(ref_counts, cur_counts),
+        "js_distance": js_distance(ref_counts, cur_counts),
+    }
+
+
+def categorical_stats(ref_counts: np.ndarray, cur_counts: np.ndarray) -> dict[str, float]:
+    """All categorical statistics of two aligned count arrays over the union of categories."""
+    n_ref, n_cur = int(ref_counts.sum()), int(cur_counts.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):  # f_exp = 0 → statistic inf, p = 0
+        chi2 = stats.chisquare(cur_counts, ref_counts * (n_cur / n_ref))
+    result = {
+        "chi2_pvalue": float(chi2.pvalue),
+        "psi": psi(ref_counts, cur_counts),
+        "js_distance": js_distance(ref_counts, cur_counts),
+    }
+    if len(ref_counts) <= 2:
+        result["z_pvalue"] = _z_pvalue(ref_counts, cur_counts)
+    return result
+
+
+def sorted_value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and their counts of a sorted array (no re-sort, unlike np.unique)."""
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return values[starts], np.diff(np.r_[starts, len(values)])
+
+
+def quantile_bin_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of both sorted batches in the reference's quantile bins (see module docstring)."""
+    probs = np.linspace(0.0, 1.0, N_QUANTILE_BINS + 1)[1:-1]
+    edges = np.unique(np.quantile(ref, probs))
+    return _bin_counts(ref, edges), _bin_counts(cur, edges)
+
+
+def psi(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """Population stability index of two count arrays over the same bins."""
+    p = ref_counts / ref_counts.sum()
+    q = cur_counts / cur_counts.sum()
+    p = np.where(p == 0, PSI_EPSILON, p)
+    q = np.where(q == 0, PSI_EPSILON, q)
+    return float(np.sum((p - q) * np.log(p / q)))
+
+
+def js_distance(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """Jensen–Shannon distance (natural log) of two count arrays over the same bins."""
+    return float(
+        distance.jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum())
+    )
+
+
+def _bin_counts(sorted_values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
+    below = np.searchsorted(sorted_values, inner_edges, side="left")  # values < each edge
+    return np.diff(np.r_[0, below, len(sorted_values)])
+
+
+def _ecdf_gaps(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
+    """(KS D, raw Wasserstein-1) from one stable merge of the two sorted arrays.
+
+    At every distinct value v of the merged support, F_ref(v) = #ref ≤ v / n_ref (likewise
+    F_cur); D = max |F_ref − F_cur| and W = Σ |F_ref − F_cur| · (next value − v). These are
+    the same float operations scipy performs, so D is bit-identical to ks_2samp's statistic.
+    """
+    n_ref, n_cur = len(ref), len(cur)
+    merged = np.concatenate([ref, cur])
+    order = np.argsort(merged, kind="stable")  # two sorted runs: one timsort merge, O(n)
+    merged = merged[order]
+    ref_seen = np.cumsum(order < n_ref)
+    del order
+    last_of_value = np.r_[merged[1:] != merged[:-1], True]
+    support = merged[last_of_value]
+    del merged
+    ref_le = ref_seen[last_of_value]
+    cur_le = np.flatnonzero(last_of_value) + 1 - ref_le
+    del ref_seen, last_of_value
+    gaps = np.abs(ref_le / n_ref - cur_le / n_cur)
+    return float(gaps.max()), float(np.dot(gaps[:-1], np.diff(support)))
+
+
+def _ks_pvalue(d: float, ref: np.ndarray, cur: np.ndarray) -> float:
+    n_ref, n_cur = len(ref), len(cur)
+    if max(n_ref, n_cur) <= KS_EXACT_MAX_N:
+        return float(stats.ks_2samp(ref, cur, method="auto").pvalue)
+    m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
+    return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0.0, 1.0))
+
+
+def _z_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    ref_present, cur_present = ref_counts > 0, cur_counts > 0
+    if ref_present.sum() == 1 and cur_present.sum() == 1 and (ref_present == cur_present).all():
+        return 1.0
+    n1, n2 = int(ref_counts.sum()), int(cur_counts.sum())
+    p1 = float(n1 - ref_counts[0]) / n1
+    p2 = float(n2 - cur_counts[0]) / n2
+    pooled = float(p1 * n1 + p2 * n2) / (n1 + n2)
+    z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+    return float(2 * (1 - stats.norm.cdf(np.abs(z))))
