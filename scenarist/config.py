@@ -1,0 +1,395 @@
+"""The project file, `scenarist.yaml`, as pydantic models; loading, validating and rendering it.
+
+    load_project(path)      -> Project, or ConfigError carrying *every* problem found
+    validate_project(path)  -> list[ConfigProblem], [] when the project is valid
+    render(template, vars)  -> str, "{{ var }}" in a Jinja2 sandbox with StrictUndefined
+
+Every model forbids unknown keys and describes its fields. Relative paths (datasets, models,
+SQLite files) resolve against `Project.root`, the folder of the project file. Connection URLs
+may contain `${ENV_VAR}`: they are resolved when used (`Connection.resolved_url()`), never when
+the project is loaded, so a project validates without its secrets.
+
+Scenario steps and reporters are permissive for now (`name` and `type` required, other keys
+kept as extras); checks carry a `type` discriminator so more check types can join later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from jinja2 import StrictUndefined, meta
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from scenarist.errors import ConfigError, ConfigProblem
+
+PROJECT_FILE = "scenarist.yaml"
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class Connection(BaseModel):
+    """A named connection: a SQLAlchemy `url` (databases, stores) or an SMTP server (mail)."""
+
+    model_config = _STRICT
+
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. sqlite:///.scenarist/store.db or "
+        "postgresql+psycopg://user:${PGPASSWORD}@host/db; ${ENV_VAR} is resolved when used.",
+    )
+    host: str | None = Field(None, description="SMTP host of a mail connection.")
+    port: int | None = Field(None, ge=1, le=65535, description="SMTP port (default 25).")
+    sender: str | None = Field(None, description="From address of mails sent through it.")
+    username: str | None = Field(None, description="SMTP user; may be ${ENV_VAR}.")
+    password: str | None = Field(
+        None, description="SMTP password; write ${ENV_VAR}, never the secret itself."
+    )
+    starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    tls: bool = Field(False, description="Connect with implicit TLS (SMTPS).")
+
+    _name: str = PrivateAttr("")
+    _root: Path | None = PrivateAttr(None)
+    _file: str = PrivateAttr("")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Connection:
+        mail = {k for k in ("host", "port", "sender", "username", "password") if getattr(self, k)}
+        mail |= {k for k in ("starttls", "tls") if getattr(self, k)}
+        if self.url is None and self.host is None:
+            raise ValueError("a connection needs `url` (database) or `host` (mail server)")
+        if self.url is not None and mail:
+            raise ValueError(f"`url` cannot be combined with mail keys: {', '.join(sorted(mail))}")
+        if self.starttls and self.tls:
+            raise ValueError("choose one of `starttls` and `tls`")
+        return self
+
+    @property
+    def kind(self) -> Literal["sql", "mail"]:
+        """"sql" for a `url` connection, "mail" for an SMTP server."""
+        return "sql" if self.url is not None else "mail"
+
+    def resolved_url(self) -> str:
+        """The URL with `${ENV_VAR}` substituted and a relative SQLite path made absolute
+        against the project root. Raises ConfigError naming the unset variable."""
+        if self.url is None:
+            raise ConfigError([self._problem("url", "this is a mail connection; it has no url")])
+        url = self._resolve_env(self.url, "url")
+        match = re.match(r"^(sqlite(?:\+\w+)?:///)(?!/)(.+)$", url)
+        if match and self._root is not None and not match[2].startswith((":memory:", "file:")):
+            url = f"{match[1]}{(self._root / match[2]).as_posix()}"
+        return url
+
+    def resolved(self, key: Literal["username", "password", "host", "sender"]) -> str | None:
+        """A mail field with `${ENV_VAR}` substituted (None when not set)."""
+        value = getattr(self, key)
+        return None if value is None else self._resolve_env(value, key)
+
+    def _resolve_env(self, text: str, key: str) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            value = os.environ.get(match[1])
+            if value is None:
+                raise ConfigError([self._problem(
+                    key, f"environment variable {match[1]} is not set; export it before running "
+                    "(connection strings read ${VAR} when used)",
+                )])
+            return value
+
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", substitute, text)
+
+    def _problem(self, key: str, message: str) -> ConfigProblem:
+        where = f"connections.{self._name}.{key}" if self._name else key
+        return ConfigProblem(file=self._file, location=where, message=message)
+
+
+class DatasetSpec(BaseModel):
+    """A named table: a CSV/Parquet file (`path`) or a SQL query (`sql` + `connection`)."""
+
+    model_config = _STRICT
+
+    path: str | None = Field(
+        None, description='File path, relative to the project folder; may use "{{ var }}".'
+    )
+    format: Literal["csv", "parquet"] | None = Field(
+        None, description="File format; inferred from the suffix (.csv, .parquet, .pq) if unset."
+    )
+    sql: str | None = Field(None, description='SQL query; may use "{{ var }}".')
+    connection: str | None = Field(None, description="Name of the connection the query runs on.")
+    columns: list[str] | None = Field(None, description="Keep only these columns, in this order.")
+    read_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra keyword arguments for pandas.read_csv, pyarrow.parquet.read_table or "
+        "pandas.read_sql_query.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetSpec:
+        if (self.path is None) == (self.sql is None):
+            raise ValueError("a dataset needs exactly one of `path` (file) and `sql` (query)")
+        if self.sql is not None and not self.connection:
+            raise ValueError("a `sql` dataset needs `connection` (the name of a connection)")
+        if self.path is not None and self.connection:
+            raise ValueError("`connection` applies to `sql` datasets only")
+        if self.path is not None and self.format is None and self.file_format is None:
+            raise ValueError(
+                f"cannot tell the format of {self.path!r} from its suffix; "
+                "add `format: csv` or `format: parquet`"
+            )
+        if self.sql is not None and self.format is not None:
+            raise ValueError("`format` applies to `path` datasets only")
+        return self
+
+    @property
+    def file_format(self) -> Literal["csv", "parquet"] | None:
+        """The format of a file dataset: `format`, else from the suffix; None for SQL."""
+        if self.format is not None or self.path is None:
+            return self.format
+        suffixes = [s.lower() for s in Path(self.path).suffixes]
+        if ".parquet" in suffixes or ".pq" in suffixes:
+            return "parquet"
+        if ".csv" in suffixes:
+            return "csv"
+        return None
+
+
+class ModelSpec(BaseModel):
+    """A model artifact: a joblib/pickle file of an sklearn-style estimator."""
+
+    model_config = _STRICT
+
+    path: str = Field(description="joblib/pickle file, relative to the project folder.")
+    target: str = Field(description="Name of the target (label) column.")
+    type: Literal["binary", "multiclass", "regression"] = Field(description="Prediction type.")
+    features: list[str] | None = Field(
+        None, description="Input columns in training order; default: estimator.feature_names_in_."
+    )
+    positive_label: Any = Field(1, description="Class counted as positive (binary models).")
+
+
+class EvaluationStoreSpec(BaseModel):
+    """An evaluation store: the history of evaluations of one model against one reference."""
+
+    model_config = _STRICT
+
+    model: str = Field(description="Name of the evaluated model.")
+    reference: str = Field(description="Dataset the model was trained/validated on.")
+    input: str = Field(description="Dataset of the batch evaluated at each run.")
+    label: str = Field(
+        "{{ now }}", description='Label of each evaluation, a template such as "{{ quarter }}".'
+    )
+    connection: str = Field("store", description="Connection (a database url) holding the store.")
+    drift_method: str = Field("auto", description="How drift is measured; auto picks per type.")
+    drift_threshold: float | None = Field(
+        None, ge=0, le=1, description="Per-feature drift threshold; default: the method's own."
+    )
+    max_rows_per_side: int = Field(
+        50_000, gt=0, description="Rows sampled from reference and input for drift metrics."
+    )
+    features: list[str] | None = Field(None, description="Monitor only these features.")
+    performance: Literal["auto", "required", "off"] = Field(
+        "auto",
+        description="Performance metrics: auto = when the batch has labels, required = labels "
+        "missing is an error, off = never.",
+    )
+
+
+class NumericRangeCheckSpec(BaseModel):
+    """A check that a metric lies in a range: soft bounds warn, hard bounds fail."""
+
+    model_config = _STRICT
+
+    type: Literal["numeric_range"] = Field("numeric_range", description="Check type.")
+    store: str = Field(description="Evaluation store whose latest evaluation is checked.")
+    metric: str = Field(description="Metric name, e.g. data_drift, auc.")
+    feature: str | None = Field(None, description="Feature of a per-feature metric.")
+    soft_min: float | None = Field(None, description="Below it: WARNING.")
+    soft_max: float | None = Field(None, description="Above it: WARNING.")
+    hard_min: float | None = Field(None, description="Below it: ERROR.")
+    hard_max: float | None = Field(None, description="Above it: ERROR.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumericRangeCheckSpec:
+        bounds = {k: getattr(self, k) for k in ("hard_min", "soft_min", "soft_max", "hard_max")}
+        if all(b is None for b in bounds.values()):
+            raise ValueError("a numeric range needs at least one of soft_min, soft_max, "
+                             "hard_min, hard_max")
+        given = [(k, b) for k, b in bounds.items() if b is not None]  # must be non-decreasing
+        for (low_name, low), (high_name, high) in zip(given, given[1:], strict=False):
+            if low > high:
+                raise ValueError(f"{low_name} ({low}) must not exceed {high_name} ({high}); "
+                                 "bounds go hard_min <= soft_min <= soft_max <= hard_max")
+        return self
+
+
+# One check type today; becomes an Annotated union discriminated on `type` when others join.
+CheckSpec = NumericRangeCheckSpec
+
+
+class TriggerSpec(BaseModel):
+    """When a scenario runs: a cron expression or a fixed interval."""
+
+    model_config = _STRICT
+
+    name: str | None = Field(None, description="Trigger name (the triggerName variable).")
+    cron: str | None = Field(None, description='Cron expression, e.g. "0 6 1 */3 *".')
+    interval_seconds: int | None = Field(None, gt=0, description="Run every N seconds.")
+    timezone: str | None = Field(None, description="IANA time zone of the cron expression.")
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> TriggerSpec:
+        if (self.cron is None) == (self.interval_seconds is None):
+            raise ValueError("a trigger needs exactly one of `cron` and `interval_seconds`")
+        if self.cron is not None:
+            _check_cron(self.cron)
+        return self
+
+
+class StepSpec(BaseModel):
+    """A scenario step; type-specific keys (store, checks, when, …) are kept as extras."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="Step name, unique in its scenario.")
+    type: str = Field(description="Step type, e.g. build_evaluation, run_checks.")
+
+
+class ReporterSpec(BaseModel):
+    """A scenario reporter; channel-specific keys (to, subject, when, …) are kept as extras."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="Reporter name.")
+    type: str = Field(description="Channel, e.g. mail, webhook.")
+
+
+class ScenarioSpec(BaseModel):
+    """An ordered list of steps with triggers, reporters and variables: one Prefect flow."""
+
+    model_config = _STRICT
+
+    variables: dict[str, Any] = Field(default_factory=dict, description="Scenario variables.")
+    triggers: list[TriggerSpec] = Field(default_factory=list, description="Schedules.")
+    steps: list[StepSpec] = Field(default_factory=list, description="Steps, run in order.")
+    reporters: list[ReporterSpec] = Field(default_factory=list, description="Sent at the end.")
+
+
+class Project(BaseModel):
+    """A monitoring project: the contents of `scenarist.yaml`."""
+
+    model_config = _STRICT
+
+    project: str = Field(min_length=1, description="Project name.")
+    variables: dict[str, Any] = Field(default_factory=dict, description="Project variables.")
+    connections: dict[str, Connection] = Field(default_factory=dict, description="By name.")
+    datasets: dict[str, DatasetSpec] = Field(default_factory=dict, description="By name.")
+    models: dict[str, ModelSpec] = Field(default_factory=dict, description="By name.")
+    evaluation_stores: dict[str, EvaluationStoreSpec] = Field(
+        default_factory=dict, description="By name."
+    )
+    checks: dict[str, CheckSpec] = Field(default_factory=dict, description="By name.")
+    scenarios: dict[str, ScenarioSpec] = Field(default_factory=dict, description="By name.")
+    root: Path = Field(
+        default_factory=Path.cwd, exclude=True,
+        description="Folder of the project file (not in YAML); relative paths resolve here.",
+    )
+    file: Path | None = Field(None, exclude=True, description="The project file (not in YAML).")
+
+    @model_validator(mode="after")
+    def _bind_connections(self) -> Project:
+        for name, connection in self.connections.items():
+            connection._name, connection._root = name, self.root
+            connection._file = str(self.file or "")
+        return self
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """`path` made absolute against the project root."""
+        return self.root / path
+
+
+def render(
+    template: str, variables: Mapping[str, Any], *, location: str = "", file: str | Path = ""
+) -> str:
+    """Render "{{ var }}" in a Jinja2 sandbox; an undefined variable is a ConfigError naming
+    the variable and the template. `location` (a key path) and `file` go on the problem."""
+    try:
+        return _ENV.from_string(template).render(dict(variables))
+    except jinja2.UndefinedError as exc:
+        missing = sorted(template_variables(template) - set(variables)) or [str(exc)]
+        known = ", ".join(sorted(variables)) or "none"
+        message = (f"undefined variable {', '.join(missing)} in template {template!r}; "
+                   f"defined variables: {known}")
+    except jinja2.TemplateError as exc:
+        message = f"cannot render template {template!r}: {exc}"
+    raise ConfigError([ConfigProblem(file=str(file), location=location, message=message)])
+
+
+def template_variables(template: str) -> set[str]:
+    """Names a template reads from its variables (raises jinja2.TemplateSyntaxError)."""
+    return set(meta.find_undeclared_variables(_ENV.parse(template)))
+
+
+def load_project(path: str | Path = ".") -> Project:
+    """Load and validate a project: `path` is its folder or its `scenarist.yaml`.
+
+    Raises ConfigError carrying every problem found (YAML syntax, schema, unknown references,
+    missing files), each with the file and the dotted key path."""
+    project, problems = _load(Path(path))
+    if problems or project is None:
+        raise ConfigError(problems)
+    return project
+
+
+def validate_project(path: str | Path = ".") -> list[ConfigProblem]:
+    """Every problem of the project at `path`; [] when it is valid."""
+    return _load(Path(path))[1]
+
+
+def _load(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
+    from scenarist import config_checks as checks
+
+    file = path / PROJECT_FILE if path.is_dir() else path
+    if not file.is_file():
+        folder = path if path.is_dir() else path.parent
+        hint = (f"no {PROJECT_FILE} in {folder}; create one or pass the file path"
+                if path.is_dir() else f"{path} does not exist; create it or pass its folder")
+        return None, [ConfigProblem(file=str(file), location="", message=hint)]
+    raw, lines, problems = checks.read_yaml(file)
+    if raw is None:
+        return None, problems
+    root = file.resolve().parent
+    project: Project | None = None
+    for internal in ("root", "file"):  # set by the loader, never read from YAML
+        if internal in raw:
+            message = checks.unknown_key_message(internal, Project)
+            problems.append(ConfigProblem(str(file), internal, message))
+    raw = {k: v for k, v in raw.items() if k not in ("root", "file")}
+    try:
+        project = Project.model_validate({**raw, "root": root, "file": file})
+    except ValidationError as exc:
+        problems += checks.pydantic_problems(exc, file, Project)
+    problems += checks.cross_reference_problems(raw, file, root)
+    problems = checks.with_lines(problems, lines)
+    return (project if not problems else None), problems
+
+
+def _check_cron(expression: str) -> None:
+    try:
+        from cronsim import CronSim, CronSimError
+    except ImportError:  # pragma: no cover - cronsim comes with Prefect
+        if len(expression.split()) not in (5, 6):
+            raise ValueError(f"cron {expression!r} needs 5 fields") from None
+        return
+    from datetime import datetime
+
+    try:
+        CronSim(expression, datetime(2000, 1, 1))
+    except CronSimError as exc:
+        raise ValueError(f"invalid cron expression {expression!r}: {exc}") from None
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
