@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -117,9 +118,11 @@ def store_show(
         return
     columns = [c for c in KEY_COLUMNS if c in table_data.columns]
     table = Table(title=f"evaluation store {store}")
-    for name in ("label", "evaluated at", "rows", *columns, "top drifted features"):
-        table.add_column(name, justify="left" if name in ("label", "top drifted features",
-                                                           "evaluated at") else "right")
+    table.add_column("label", no_wrap=True)
+    table.add_column("evaluated at")
+    for name in ("rows", *columns):
+        table.add_column(name, justify="right")
+    table.add_column("top drifted features")
     for label, row in table_data.iterrows():
         top = evaluation_store.get(str(label)).details.get("top_drifted_features") or []
         table.add_row(
@@ -144,9 +147,10 @@ def store_history(
 ) -> None:
     """A metric over every evaluation of a store, oldest first."""
     series = open_store(load_project(project), store).history(metric, feature)
-    table = Table(title=f"{series.name} in {store}")
-    table.add_column("label")
-    table.add_column(str(series.name), justify="right")
+    name = escape(str(series.name))  # "psi[card_age]" is not rich markup
+    table = Table(title=f"{name} in {escape(store)}")
+    table.add_column("label", no_wrap=True)
+    table.add_column(name, justify="right")
     for label, value in series.items():
         table.add_row(str(label), fmt(value))
     out.print(table)

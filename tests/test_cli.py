@@ -12,6 +12,17 @@ from scenarist.cli import app
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def wide_console():
+    """Tables at a width where no column is abbreviated, like a maximised terminal."""
+    from scenarist import cli
+
+    widths = cli.out.width, cli.err.width
+    cli.out.width = cli.err.width = 220
+    yield
+    cli.out.width, cli.err.width = widths
+
+
 def run(*args: str):
     return runner.invoke(app, list(args))
 
@@ -89,7 +100,7 @@ def test_bad_batch_exits_1_and_writes_nothing(project_copy):
 
     batch = project_copy / "data" / "transactions_2017Q2.parquet"
     frame = pd.read_parquet(batch)
-    frame["card_age"] = frame["card_age"].astype(object)
+    frame["card_age"] = frame["card_age"].astype(str)  # numbers as text, as from a CSV
     frame.loc[7, "card_age"] = "twelve"
     frame.to_parquet(batch)
     result = run("store", "evaluate", "the_MES", "--var", "quarter=2017Q2", "-p", str(project_copy))

@@ -224,6 +224,7 @@ class EvaluationStore:
                 columns=["id", "metric", "value"],
             )
         wide = values.pivot(index="id", columns="metric", values="value").astype(float)
+        wide = wide.drop(columns=[c for c in wide.columns if c in facts.columns])  # row_count
         table = facts.merge(wide, left_on="id", right_index=True, how="left")
         return table.drop(columns="id").set_index("label")
 
