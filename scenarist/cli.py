@@ -187,7 +187,8 @@ def demo(
         with delayed_progress() as on_stage:
             evaluation = build_evaluation(loaded, "the_MES", {"quarter": quarter},
                                           on_stage=on_stage)
-        out.print(f"evaluated {evaluation.label}: data_drift={fmt(evaluation.metric('data_drift'))}")
+        drift = fmt(evaluation.metric("data_drift"))
+        out.print(f"evaluated {evaluation.label}: data_drift={drift}")
     store_show("the_MES", project=project_file)
 
 

@@ -58,8 +58,9 @@ def test_unlabelled_batch_skips_performance_unless_required(data):
                                              "column 'authorized_flag'"):
         compute_evaluation(model, unlabelled, q1, options=EvaluationOptions(performance="required"))
     all_missing = q2.assign(**{TARGET: np.nan})
+    required = EvaluationOptions(performance="required")
     with pytest.raises(InputDataError, match="present but every value is missing"):
-        compute_evaluation(model, all_missing, q1, options=EvaluationOptions(performance="required"))
+        compute_evaluation(model, all_missing, q1, options=required)
 
 
 def test_monitored_subset(data):

@@ -89,8 +89,9 @@ def test_reevaluating_a_label_replaces_it_and_keeps_its_place(store_url, model, 
 
 def test_history_is_ordered_by_time_range_and_nan_survives(store_url):
     store = EvaluationStore.open("mes-order", store_url)
-    later = (datetime(2017, 10, 1, tzinfo=timezone.utc), datetime(2017, 12, 31, tzinfo=timezone.utc))
-    earlier = (datetime(2017, 4, 1, tzinfo=timezone.utc), datetime(2017, 6, 30, tzinfo=timezone.utc))
+    utc = timezone.utc
+    later = (datetime(2017, 10, 1, tzinfo=utc), datetime(2017, 12, 31, tzinfo=utc))
+    earlier = (datetime(2017, 4, 1, tzinfo=utc), datetime(2017, 6, 30, tzinfo=utc))
     for label, span, auc in (("late", later, math.nan), ("early", earlier, 0.81)):
         computed = ComputedEvaluation(
             values=[MetricValue("auc", auc), MetricValue("psi", 0.3, feature="x")],
