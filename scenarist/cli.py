@@ -46,8 +46,7 @@ err = Console(stderr=True)
 ProjectOption = Annotated[
     Path, typer.Option("--project", "-p", help="Project folder or its scenarist.yaml.")
 ]
-KEY_COLUMNS = ("data_drift", "drift_model_accuracy", "drift_share", "prediction_drift",
-               "auc", "accuracy", "rmse", "missing_share")
+KEY_COLUMNS = ("data_drift", "drift_share", "prediction_drift", "auc", "f1_macro", "rmse")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -119,18 +118,16 @@ def store_show(
     columns = [c for c in KEY_COLUMNS if c in table_data.columns]
     table = Table(title=f"evaluation store {store}")
     table.add_column("label", no_wrap=True)
-    table.add_column("evaluated at")
     for name in ("rows", *columns):
-        table.add_column(name, justify="right")
-    table.add_column("top drifted features")
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_column("top drifted features", overflow="fold")
     for label, row in table_data.iterrows():
         top = evaluation_store.get(str(label)).details.get("top_drifted_features") or []
         table.add_row(
             str(label),
-            row["evaluated_at"].strftime("%Y-%m-%d %H:%M"),
             str(row["row_count"]),
             *(fmt(row[c]) for c in columns),
-            ", ".join(top[:3]) or "-",
+            "\n".join(top[:3]) or "-",
         )
     out.print(table)
 

@@ -26,6 +26,7 @@ from jinja2 import StrictUndefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from scenarist import config_checks as checks
 from scenarist.errors import ConfigError, ConfigProblem
 
 PROJECT_FILE = "scenarist.yaml"
@@ -350,12 +351,9 @@ def validate_project(path: str | Path = ".") -> list[ConfigProblem]:
 
 
 def _load(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
-    from scenarist import config_checks as checks
-
     file = path / PROJECT_FILE if path.is_dir() else path
     if not file.is_file():
-        folder = path if path.is_dir() else path.parent
-        hint = (f"no {PROJECT_FILE} in {folder}; create one or pass the file path"
+        hint = (f"no {PROJECT_FILE} in {path}; create one or pass the file path"
                 if path.is_dir() else f"{path} does not exist; create it or pass its folder")
         return None, [ConfigProblem(file=str(file), location="", message=hint)]
     raw, lines, problems = checks.read_yaml(file)

@@ -69,7 +69,7 @@ def test_evaluate_show_history_on_both_backends(project_copy, store_url):
     shown = run("store", "show", "the_MES", *p)
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("2017Q2") == 1 and "2017Q4" in shown.output
-    assert "data_drift" in shown.output
+    assert "data drift" in shown.output and "card_fico_score" in shown.output
 
     history = run("store", "history", "the_MES", "psi", "--feature", "card_age", *p)
     assert history.exit_code == 0, history.output

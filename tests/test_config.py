@@ -78,6 +78,7 @@ def test_reference_example_loads_as_is(example: Path) -> None:
     store = project.evaluation_stores["the_MES"]
     assert (store.model, store.label, store.connection) == ("fraud_model", "{{ quarter }}", "store")
     assert store.max_rows_per_side == 50_000 and store.drift_method == "auto"
+    assert store.performance == "auto" and store.features is None
     auc = project.checks["auc above 0.7"]
     assert isinstance(auc, NumericRangeCheckSpec)
     assert (auc.type, auc.soft_min, auc.hard_min) == ("numeric_range", 0.75, 0.7)

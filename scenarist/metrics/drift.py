@@ -282,7 +282,10 @@ def _sorted_finite(name: str, series: pd.Series, batch: str) -> np.ndarray:
             f"column {name!r} is analysed as numeric but its {batch} values are not numbers "
             f"(dtype {series.dtype}); pass kinds={{{name!r}: 'categorical'}}"
         ) from exc
-    values = values[np.isfinite(values)]  # a copy: sorting it in place leaves the input alone
+    finite = np.isfinite(values)
+    if finite.all():
+        return np.sort(values)  # a sorted copy: the caller's data is left alone
+    values = values[finite]
     if len(values) == 0:
         raise _empty_column(name, batch)
     values.sort()
@@ -321,14 +324,17 @@ def _aligned_value_counts(
 
 
 def _value_counts(name: str, series: pd.Series, batch: str) -> pd.Series:
-    values = series.dropna()
-    if pd.api.types.is_float_dtype(values.dtype):
-        values = values[np.isfinite(values.to_numpy(dtype=np.float64))]
-    counts = values.value_counts(sort=False)
-    counts = counts[counts > 0]  # a category dtype also lists its unused categories
+    """Count of each non-missing value (factorize + bincount: faster than value_counts)."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        series = series.replace([-np.inf, np.inf], np.nan)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    counts = pd.Series(
+        np.bincount(codes + 1, minlength=len(uniques) + 1)[1:],  # code -1 is a missing value
+        index=pd.Index(uniques).astype(object),
+    )
+    counts = counts[counts > 0]
     if counts.empty:
         raise _empty_column(name, batch)
-    counts.index = counts.index.astype(object)
     return counts
 
 

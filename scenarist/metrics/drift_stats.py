@@ -88,8 +88,7 @@ def sorted_value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def quantile_bin_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Counts of both sorted batches in the reference's quantile bins (see module docstring)."""
-    probs = np.linspace(0.0, 1.0, N_QUANTILE_BINS + 1)[1:-1]
-    edges = np.unique(np.quantile(ref, probs))
+    edges = np.unique(_sorted_quantiles(ref, np.linspace(0.0, 1.0, N_QUANTILE_BINS + 1)[1:-1]))
     return _bin_counts(ref, edges), _bin_counts(cur, edges)
 
 
@@ -109,6 +108,20 @@ def js_distance(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     )
 
 
+def _sorted_quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """np.quantile(values, probs) (method "linear") of a sorted array without re-partitioning it.
+
+    The same float operations as numpy's `_lerp`, so the edges are bit-identical to np.quantile's.
+    """
+    virtual = (len(values) - 1) * probs
+    lower = np.minimum(np.floor(virtual), len(values) - 1)
+    upper = np.minimum(lower + 1, len(values) - 1)
+    gamma = virtual - lower
+    below, above = values[lower.astype(np.intp)], values[upper.astype(np.intp)]
+    step = above - below
+    return np.where(gamma >= 0.5, above - step * (1 - gamma), below + step * gamma)
+
+
 def _bin_counts(sorted_values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
     below = np.searchsorted(sorted_values, inner_edges, side="left")  # values < each edge
     return np.diff(np.r_[0, below, len(sorted_values)])
@@ -125,16 +138,19 @@ def _ecdf_gaps(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
     merged = np.concatenate([ref, cur])
     order = np.argsort(merged, kind="stable")  # two sorted runs: one timsort merge, O(n)
     merged = merged[order]
-    ref_seen = np.cumsum(order < n_ref)
+    ref_le = np.cumsum(order < n_ref)  # #ref ≤ merged[k], before ties are resolved
     del order
-    last_of_value = np.r_[merged[1:] != merged[:-1], True]
-    support = merged[last_of_value]
-    del merged
-    ref_le = ref_seen[last_of_value]
-    cur_le = np.flatnonzero(last_of_value) + 1 - ref_le
-    del ref_seen, last_of_value
-    gaps = np.abs(ref_le / n_ref - cur_le / n_cur)
-    return float(gaps.max()), float(np.dot(gaps[:-1], np.diff(support)))
+    cur_le = np.arange(1, len(merged) + 1) - ref_le
+    last_of_value = np.empty(len(merged), dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=last_of_value[:-1])
+    last_of_value[-1] = True
+    if not last_of_value.all():  # ties: keep each value's last position, where counts are ≤ v
+        merged, ref_le, cur_le = merged[last_of_value], ref_le[last_of_value], cur_le[last_of_value]
+    del last_of_value
+    gaps = ref_le / n_ref
+    gaps -= cur_le / n_cur
+    np.abs(gaps, out=gaps)
+    return float(gaps.max()), float(np.dot(gaps[:-1], np.diff(merged)))
 
 
 def _ks_pvalue(d: float, ref: np.ndarray, cur: np.ndarray) -> float:
