@@ -55,9 +55,7 @@ def _labelled(
     return true.to_numpy(), pred.to_numpy(), None if proba is None else proba[keep]
 
 
-def _positive_proba(
-    proba: np.ndarray, classes: Sequence | None, positive_label: Any
-) -> np.ndarray:
+def _positive_proba(proba: np.ndarray, classes: Sequence | None, positive_label: Any) -> np.ndarray:
     if proba.ndim == 1:
         return proba
     if classes is None or positive_label not in list(classes):

@@ -47,7 +47,11 @@ def test_binary_string_labels_and_2d_proba(binary):
     both = np.column_stack([1 - proba, proba])
     got = _by_name(
         performance_metrics(
-            names[y], names[pred], both, model_type="binary", classes=["no", "yes"],
+            names[y],
+            names[pred],
+            both,
+            model_type="binary",
+            classes=["no", "yes"],
             positive_label="yes",
         )
     )
@@ -113,9 +117,7 @@ def test_multiclass_matches_sklearn():
     y = np.array(classes)[idx].astype(object)
     pred = np.array(classes)[proba.argmax(axis=1)]
     y[:10] = None
-    got = _by_name(
-        performance_metrics(y, pred, proba, model_type="multiclass", classes=classes)
-    )
+    got = _by_name(performance_metrics(y, pred, proba, model_type="multiclass", classes=classes))
     assert list(got) == ["accuracy", "f1_macro", "logloss"]
     yk, pk, prk = y[10:].astype(str), pred[10:], proba[10:]
     assert got["accuracy"] == pytest.approx(skm.accuracy_score(yk, pk), abs=1e-9)
@@ -125,11 +127,17 @@ def test_multiclass_matches_sklearn():
 
 def test_multiclass_proba_needs_classes():
     with pytest.raises(InputDataError, match="n_rows x n_classes"):
-        performance_metrics(["a", "b"], ["a", "a"], [[0.6, 0.4], [0.5, 0.5]],
-                            model_type="multiclass")
+        performance_metrics(
+            ["a", "b"], ["a", "a"], [[0.6, 0.4], [0.5, 0.5]], model_type="multiclass"
+        )
     with pytest.raises(InputDataError, match=r"labels \['z'\] are not in"):
-        performance_metrics(["a", "z"], ["a", "a"], [[0.6, 0.4], [0.5, 0.5]],
-                            model_type="multiclass", classes=["a", "b"])
+        performance_metrics(
+            ["a", "z"],
+            ["a", "a"],
+            [[0.6, 0.4], [0.5, 0.5]],
+            model_type="multiclass",
+            classes=["a", "b"],
+        )
 
 
 def test_regression_matches_sklearn():
@@ -144,9 +152,7 @@ def test_regression_matches_sklearn():
     assert got["rmse"] == pytest.approx(math.sqrt(skm.mean_squared_error(yk, pk)), abs=1e-9)
     assert got["mae"] == pytest.approx(skm.mean_absolute_error(yk, pk), abs=1e-9)
     assert got["r2"] == pytest.approx(skm.r2_score(yk, pk), abs=1e-9)
-    assert got["mape"] == pytest.approx(
-        skm.mean_absolute_percentage_error(yk, pk), abs=1e-9
-    )
+    assert got["mape"] == pytest.approx(skm.mean_absolute_percentage_error(yk, pk), abs=1e-9)
 
 
 def test_regression_single_row_has_nan_r2():

@@ -79,9 +79,7 @@ def test_all_missing_column_in_current(frames):
 def test_missing_reference_is_not_a_category_and_bounds_are_inclusive():
     reference = pd.DataFrame({"x": [1.0, 5.0, np.nan], "c": ["a", np.nan, "b"]})
     current = pd.DataFrame({"x": [1.0, 5.0, 5.5, np.inf], "c": [None, "a", "z", "b"]})
-    got = _by_key(
-        data_quality(reference, current, kinds={"x": "numeric", "c": "categorical"})
-    )
+    got = _by_key(data_quality(reference, current, kinds={"x": "numeric", "c": "categorical"}))
     assert got["out_of_range_share[x]"] == 0.5  # 1.0 and 5.0 are in range; 5.5 and inf are not
     assert got["unseen_category_share[c]"] == pytest.approx(1 / 3)  # the None is not counted
     assert got["missing_share[c]"] == 0.25
