@@ -24,9 +24,9 @@ order of first appearance (reference sample first); missing values share the cod
 
 Cost is bounded by the cap, not by the batch: at most ``2 * max_rows_per_side`` rows are encoded
 and each of the ``n_estimators`` trees (depth <= ``max_depth``) is grown on a bootstrap of at most
-``ROWS_PER_TREE`` rows. Measured with the defaults (n_jobs=2, 2 cores shared with other work,
-load average ~4) on 50k + 50k rows x 25 columns (20 numeric, 5 categorical): 3.4-3.6 s of CPU,
-4.5-7 s wall; with 1M + 1M input rows: 4.0 s CPU, 6.2 s wall (only the sampling grows).
+``ROWS_PER_TREE`` rows. Measured with the defaults (n_jobs=2 on 2 cores shared with other work,
+load average 3-5) on 50k + 50k rows x 25 columns (20 numeric, 5 categorical): 3.4-3.8 s of CPU,
+3.5-7 s wall; with 1M + 1M input rows: 4.0-4.2 s CPU, 4.5-6.2 s wall (only the sampling grows).
 """
 
 from __future__ import annotations
