@@ -124,7 +124,7 @@ def column_kinds(
     complex, …) are skipped when `columns` is None and raise InputDataError when named.
     """
     if columns is None:
-        kinds = {str(c): _dtype_kind(reference[c]) for c in reference.columns}
+        kinds = {c: _dtype_kind(reference[c]) for c in reference.columns}
         return {name: kind for name, kind in kinds.items() if kind is not None}
     _check_columns(columns, reference, "reference")
     kinds = {}
@@ -167,7 +167,7 @@ def feature_drift(
             )
     if columns is None:
         inferred = column_kinds(reference)
-        columns = list(dict.fromkeys([*inferred, *(c for c in overrides if c in reference)]))
+        columns = [c for c in reference.columns if c in inferred or c in overrides]
     else:
         columns = list(columns)
         inferred = column_kinds(reference, [c for c in columns if c not in overrides])
@@ -183,8 +183,12 @@ def feature_drift(
 
     if n_jobs == 1 or len(columns) <= 1:
         return [one(name) for name in columns]
+    # Categorical columns first: hashing Python objects holds the GIL, so they should overlap
+    # with the numeric columns, whose sorts and merges release it, rather than with each other.
+    gil_bound_first = sorted(columns, key=lambda name: resolved[name] == "numeric")
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        return list(pool.map(one, columns))
+        futures = {name: pool.submit(one, name) for name in gil_bound_first}
+        return [futures[name].result() for name in columns]
 
 
 def drift_share(results: Sequence[FeatureDrift]) -> float:

@@ -138,9 +138,11 @@ def _ecdf_gaps(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
     merged = np.concatenate([ref, cur])
     order = np.argsort(merged, kind="stable")  # two sorted runs: one timsort merge, O(n)
     merged = merged[order]
-    ref_le = np.cumsum(order < n_ref)  # #ref ≤ merged[k], before ties are resolved
+    count_type = np.int32 if len(merged) < 2**31 else np.int64  # half the memory traffic
+    ref_le = np.cumsum(order < n_ref, dtype=count_type)  # #ref ≤ merged[k] (ties: see below)
     del order
-    cur_le = np.arange(1, len(merged) + 1) - ref_le
+    cur_le = np.arange(1, len(merged) + 1, dtype=count_type)
+    cur_le -= ref_le
     last_of_value = np.empty(len(merged), dtype=bool)
     np.not_equal(merged[1:], merged[:-1], out=last_of_value[:-1])
     last_of_value[-1] = True
