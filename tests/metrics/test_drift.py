@@ -229,7 +229,10 @@ def test_threads_do_not_change_results_and_metric_values_are_long_form() -> None
     rng = np.random.default_rng(5)
     ref = pd.DataFrame({f"c{i}": rng.normal(size=2_000) for i in range(6)})
     cur = pd.DataFrame({f"c{i}": rng.normal(0.05 * i, size=2_000) for i in range(6)})
+    ref.iloc[::7, 0] = np.nan
+    untouched = ref.copy()
     assert feature_drift(ref, cur, n_jobs=1) == feature_drift(ref, cur, n_jobs=2)
+    pd.testing.assert_frame_equal(ref, untouched)  # sorting works on copies
     first = feature_drift(ref, cur, columns=["c5"])[0]
     values = {v.metric: v for v in first.metric_values()}
     assert set(values) == {*first.stats, "drift_score", "drifted"}
