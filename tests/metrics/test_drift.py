@@ -370,5 +370,9 @@ def test_unknown_or_unfit_method_is_an_input_error_listing_the_choices() -> None
         InputDataError, match="method 'z' needs at most 2 categories but column 's'"
     ):
         feature_drift(frame, frame, columns=["s"], method="z")
+    with pytest.raises(
+        InputDataError, match=r"column 's' is analysed as numeric but its reference values are not"
+    ):
+        feature_drift(frame, frame, kinds={"s": "numeric"})
     with pytest.raises(InputDataError, match=r"unknown kind 'ordinal' for column 'x'"):
         feature_drift(frame, frame, kinds={"x": "ordinal"})  # type: ignore[dict-item]
