@@ -41,8 +41,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from scenarist.errors import InputDataError
-from scenarist.metrics.quality import ColumnKind, numeric_column, require_columns
-from scenarist.metrics.values import MetricValue
+from scenarist.metrics.quality import numeric_column, require_columns
+from scenarist.metrics.values import ColumnKind, MetricValue
 
 MIN_ROWS_PER_SIDE = 20
 VALUE_BOUND = 1e20  # numbers are clipped to +-VALUE_BOUND before the float32 cast

@@ -46,16 +46,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple, get_args
+from typing import NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
 
 from scenarist.errors import InputDataError
 from scenarist.metrics.drift_stats import categorical_stats, numeric_stats, sorted_value_counts
-from scenarist.metrics.values import MetricValue
-
-ColumnKind = Literal["numeric", "categorical"]
+from scenarist.metrics.values import ColumnKind, MetricValue
 
 # Evidently's limits: integer columns with ≤ 10 distinct values are categorical; numeric columns
 # with ≤ 5 distinct values get categorical tests; p-value tests up to 1000 reference rows.
@@ -107,9 +105,9 @@ class FeatureDrift:
     stats: Mapping[str, float] = field(hash=False)
 
     def metric_values(self) -> list[MetricValue]:
-        """The statistics, `drift_score` and `drifted` (0/1) as long-form metric values."""
+        """Every statistic, `feature_drift` (the score) and `drifted` (0/1), long-form."""
         values = [MetricValue(name, value, self.feature) for name, value in self.stats.items()]
-        values.append(MetricValue("drift_score", self.score, self.feature))
+        values.append(MetricValue("feature_drift", self.score, self.feature))
         values.append(MetricValue("drifted", float(self.drifted), self.feature))
         return values
 

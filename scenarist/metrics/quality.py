@@ -19,15 +19,13 @@ Also home of the input checks shared by the dataset metrics (`require_columns`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
 from scenarist.errors import InputDataError
-from scenarist.metrics.values import MetricValue
-
-ColumnKind = Literal["numeric", "categorical"]
+from scenarist.metrics.values import ColumnKind, MetricValue
 
 
 def require_columns(

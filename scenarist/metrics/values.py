@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+ColumnKind = Literal["numeric", "categorical"]
+"""How a column is analysed: numeric statistics, or counts of categories."""
 
 
 @dataclass(frozen=True)

@@ -235,8 +235,8 @@ def test_threads_do_not_change_results_and_metric_values_are_long_form() -> None
     pd.testing.assert_frame_equal(ref, untouched)  # sorting works on copies
     first = feature_drift(ref, cur, columns=["c5"])[0]
     values = {v.metric: v for v in first.metric_values()}
-    assert set(values) == {*first.stats, "drift_score", "drifted"}
-    assert values["drift_score"] == MetricValue("drift_score", first.score, "c5")
+    assert set(values) == {*first.stats, "feature_drift", "drifted"}
+    assert values["feature_drift"] == MetricValue("feature_drift", first.score, "c5")
     assert values["drifted"] == MetricValue("drifted", float(first.drifted), "c5")
     assert math.isnan(drift_share([]))
 
