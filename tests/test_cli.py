@@ -15,12 +15,12 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def wide_console():
     """Tables at a width where no column is abbreviated, like a maximised terminal."""
-    from scenarist import cli
+    from scenarist.commands import common
 
-    widths = cli.out.width, cli.err.width
-    cli.out.width = cli.err.width = 220
+    widths = common.out.width, common.err.width
+    common.out.width = common.err.width = 220
     yield
-    cli.out.width, cli.err.width = widths
+    common.out.width, common.err.width = widths
 
 
 def run(*args: str):

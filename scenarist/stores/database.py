@@ -4,6 +4,9 @@ One URL selects the backend: SQLite (default, a file under `.scenarist/`, WAL mo
 on) or PostgreSQL (`postgresql://user@host/db`, driven by psycopg 3). `connect()` checks the
 database is reachable, upgrades the schema to the latest Alembic revision (under an advisory lock
 on PostgreSQL, so two processes starting together do not race) and returns a cached Engine.
+
+Each feature owns its tables and its own Alembic branch rooted at revision "0001" (e.g. the
+check results, the scenario runs, the prediction log); `connect()` upgrades every head.
 """
 
 from __future__ import annotations
@@ -116,4 +119,4 @@ def _migrate(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
