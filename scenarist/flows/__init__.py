@@ -1,0 +1,1 @@
+"""Scenarios as Prefect flows: the only package that knows Prefect."""
