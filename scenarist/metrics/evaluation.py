@@ -8,7 +8,9 @@
 4. prediction drift: the model's outputs on current vs reference (the positive-class probability
    for binary models, the predicted class for multiclass, the value for regression), stored as
    `prediction_drift` (the score of the auto-chosen test), `prediction_drifted` and
-   `prediction_<statistic>`;
+   `prediction_<statistic>`. The model scores every current row (performance needs them) but
+   only a seeded sample of at most `max_rows_per_side` reference rows, so the cost of scoring
+   the reference does not grow with it;
 5. when the current batch has labels (the model's target column, not all missing): target drift
    (`target_drift`, `target_drifted`, `target_<statistic>`), performance (`auc`, `rmse`, …)
    and `labeled_rows`;
@@ -108,7 +110,8 @@ def compute_evaluation(
 
     stage("predictions")
     current_pred, current_proba = model.predict(current)
-    reference_pred, reference_proba = model.predict(reference)
+    reference_sample = _sample(reference, options.max_rows_per_side, options.random_state)
+    reference_pred, reference_proba = model.predict(reference_sample)
     prediction = _output_drift(
         "prediction",
         _model_output(model, reference_pred, reference_proba),
@@ -159,6 +162,7 @@ def compute_evaluation(
             "drifted_features": [d.feature for d in drifts if d.drifted],
             "top_drifted_features": _top_drifted(drifts, dataset_drift.feature_importance),
             "prediction_drift_method": prediction.method,
+            "prediction_drift_reference_rows": len(reference_sample),
             "domain_classifier_rows": {
                 "reference": dataset_drift.n_reference,
                 "current": dataset_drift.n_current,
@@ -223,6 +227,12 @@ def _output_drift(
     ]
     values.extend(MetricValue(f"{name}_{stat}", value) for stat, value in result.stats.items())
     return _OutputDrift(values=values, method=result.method)
+
+
+def _sample(frame: pd.DataFrame, max_rows: int, random_state: int) -> pd.DataFrame:
+    if len(frame) <= max_rows:
+        return frame
+    return frame.sample(n=max_rows, random_state=random_state)
 
 
 def _labeled_rows(model: Any, current: pd.DataFrame, performance: Performance) -> np.ndarray | None:
