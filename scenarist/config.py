@@ -10,7 +10,7 @@ may contain `${ENV_VAR}`: they are resolved when used (`Connection.resolved_url(
 the project is loaded, so a project validates without its secrets.
 
 Scenario steps and reporters are permissive for now (`name` and `type` required, other keys
-kept as extras); checks carry a `type` discriminator so more check types can join later.
+kept as extras); checks (`scenarist.checks.specs`) are a union discriminated on `type`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from scenarist import config_checks as checks
+from scenarist.checks.specs import CheckSpec, NumericRangeCheckSpec  # noqa: F401 - re-exported
 from scenarist.errors import ConfigError, ConfigProblem
 
 PROJECT_FILE = "scenarist.yaml"
@@ -199,36 +200,8 @@ class EvaluationStoreSpec(BaseModel):
     )
 
 
-class NumericRangeCheckSpec(BaseModel):
-    """A check that a metric lies in a range: soft bounds warn, hard bounds fail."""
-
-    model_config = _STRICT
-
-    type: Literal["numeric_range"] = Field("numeric_range", description="Check type.")
-    store: str = Field(description="Evaluation store whose latest evaluation is checked.")
-    metric: str = Field(description="Metric name, e.g. data_drift, auc.")
-    feature: str | None = Field(None, description="Feature of a per-feature metric.")
-    soft_min: float | None = Field(None, description="Below it: WARNING.")
-    soft_max: float | None = Field(None, description="Above it: WARNING.")
-    hard_min: float | None = Field(None, description="Below it: ERROR.")
-    hard_max: float | None = Field(None, description="Above it: ERROR.")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> NumericRangeCheckSpec:
-        bounds = {k: getattr(self, k) for k in ("hard_min", "soft_min", "soft_max", "hard_max")}
-        if all(b is None for b in bounds.values()):
-            raise ValueError("a numeric range needs at least one of soft_min, soft_max, "
-                             "hard_min, hard_max")
-        given = [(k, b) for k, b in bounds.items() if b is not None]  # must be non-decreasing
-        for (low_name, low), (high_name, high) in zip(given, given[1:], strict=False):
-            if low > high:
-                raise ValueError(f"{low_name} ({low}) must not exceed {high_name} ({high}); "
-                                 "bounds go hard_min <= soft_min <= soft_max <= hard_max")
-        return self
-
-
-# One check type today; becomes an Annotated union discriminated on `type` when others join.
-CheckSpec = NumericRangeCheckSpec
+# Check specs (numeric_range, value_in_set, relative_change, python) live in
+# scenarist/checks/specs.py; `CheckSpec` is their union, discriminated on `type`.
 
 
 class TriggerSpec(BaseModel):

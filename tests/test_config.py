@@ -210,7 +210,8 @@ def test_schema_errors_carry_their_key_path(tmp_path: Path) -> None:
     assert problems['checks["auc above 0.7"]'].startswith(
         "hard_min (0.8) must not exceed soft_min (0.75)")
     assert problems["checks.empty"].startswith("a numeric range needs at least one of")
-    assert problems["checks.typed.type"].startswith("Input should be 'numeric_range'")
+    assert problems["checks.typed.type"].startswith(
+        "unknown check type 'regex'; valid types: numeric_range, value_in_set, ")
     scenario = "scenarios.Data drift monitor"
     assert "invalid cron expression '0 6 1'" in problems[f"{scenario}.triggers[0]"]
     assert "exactly one of `cron` and `interval_seconds`" in problems[f"{scenario}.triggers[1]"]
