@@ -5,6 +5,9 @@
     scenarist store show STORE
     scenarist store history STORE METRIC [--feature F]
     scenarist store delete STORE LABEL
+    scenarist checks run STORE [CHECK…] | checks history
+    scenarist run SCENARIO [--var k=v]
+    scenarist scenarios list | runs [SCENARIO] | log RUN_ID
     scenarist demo [--dir DIR]
 
 User mistakes (a bad project file, a missing column, an unreachable store) print one clear
@@ -19,7 +22,7 @@ from typing import Annotated
 import typer
 
 from scenarist.build import build_evaluation
-from scenarist.commands import store
+from scenarist.commands import checks, scenarios, store
 from scenarist.commands.common import delayed_progress, err, fmt, friendly_errors, out
 from scenarist.config import load_project, validate_project
 
@@ -30,6 +33,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(store.app, name="store")
+app.add_typer(checks.app, name="checks")
+app.add_typer(scenarios.app, name="scenarios")
+app.command("run")(scenarios.run)
 
 
 @app.command()

@@ -28,18 +28,24 @@ VarOption = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def friendly_errors(command: F) -> F:
-    """Print a ScenaristError as one message (no traceback) and exit 1."""
+def friendly_errors(command: F | None = None, *, exit_code: int = 1) -> Any:
+    """Print a ScenaristError as one message (no traceback) and exit `exit_code` (1).
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ScenaristError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+    Use bare (`@friendly_errors`) or with a code (`@friendly_errors(exit_code=4)`) for commands
+    whose exit codes 1-3 already mean outcomes."""
 
-    return wrapper  # type: ignore[return-value]
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except ScenaristError as exc:
+                err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(exit_code) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(command) if command is not None else decorate
 
 
 def parse_variables(pairs: list[str]) -> dict[str, str]:

@@ -3,8 +3,8 @@
     - {name: Build MES, type: build_evaluation, store: the_MES}
     - {name: MES_Warn,  type: run_checks, checks: ["data drift < 0.45"]}
     - {name: Notify,    type: python, function: "monitoring:notify", run_condition: always}
-    - {name: Decide,    type: set_variables, expressions: {bad: "stepOutcome_MES_Warn != 'SUCCESS'"}}
-    - {name: Q2,        type: run_scenario, scenario: Data drift monitor, variables: {quarter: 2017Q2}}
+    - {name: Decide,    type: set_variables, expressions: {bad: "outcome != 'SUCCESS'"}}
+    - {name: Q2,        type: run_scenario, scenario: Monitor, variables: {quarter: 2017Q2}}
 
 Every step shares the options of `StepOptions`: when it runs (`run_condition`, or a `when:`
 expression instead), `retries` with `retry_delay_seconds`, `timeout_seconds`, and

@@ -1,0 +1,116 @@
+"""`scenarist run SCENARIO` and `scenarist scenarios list|runs|log`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from scenarist.commands.common import (
+    ProjectOption,
+    VarOption,
+    err,
+    friendly_errors,
+    out,
+    parse_variables,
+)
+from scenarist.config import load_project
+
+app = typer.Typer(help="List scenarios, their runs and run logs.", no_args_is_help=True)
+
+EXIT_CODES = {"SUCCESS": 0, "WARNING": 1, "FAILED": 2, "ABORTED": 3}
+OUTCOME_STYLE = {"SUCCESS": "green", "WARNING": "yellow", "FAILED": "red", "ABORTED": "magenta"}
+
+
+@friendly_errors(exit_code=4)
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario name from scenarist.yaml.")],
+    var: VarOption = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Run a scenario through Prefect (an ephemeral API when no server is configured).
+
+    Exit code: 0 SUCCESS, 1 WARNING, 2 FAILED, 3 ABORTED; 4 for a project or input mistake
+    found before the run starts.
+    """
+    from scenarist.flows.scenario import run_scenario
+
+    result = run_scenario(project, scenario, parse_variables(var or []))
+    table = Table(title=f"scenario {scenario}: {result.outcome}")
+    for column in ("step", "type", "outcome", "attempts", "message"):
+        table.add_column(column, overflow="fold")
+    for step in result.steps:
+        outcome = step.outcome or "skipped"
+        style = OUTCOME_STYLE.get(outcome, "dim")
+        table.add_row(step.name, step.type, f"[{style}]{outcome}[/]", str(step.attempts),
+                      step.message or "")
+    out.print(table)
+    if result.url:
+        out.print(f"Prefect flow run: {result.url}")
+    raise typer.Exit(EXIT_CODES[str(result.outcome)])
+
+
+@app.command("list")
+@friendly_errors
+def list_scenarios(project: ProjectOption = Path(".")) -> None:
+    """Scenarios of the project with their steps and triggers."""
+    loaded = load_project(project)
+    table = Table(title=f"scenarios of {loaded.project}")
+    for column in ("scenario", "steps", "triggers", "reporters"):
+        table.add_column(column, overflow="fold")
+    for name, spec in loaded.scenarios.items():
+        triggers = [
+            (t.name + ": " if t.name else "")
+            + (f"cron {t.cron}" if t.cron else f"every {t.interval_seconds}s")
+            for t in spec.triggers
+        ]
+        table.add_row(
+            name,
+            "\n".join(f"{s.name} ({s.type})" for s in spec.steps),
+            "\n".join(triggers) or "manual only",
+            "\n".join(r.name for r in spec.reporters) or "-",
+        )
+    out.print(table)
+
+
+@app.command("runs")
+@friendly_errors
+def list_runs(
+    scenario: Annotated[str | None, typer.Argument(help="Only this scenario.")] = None,
+    project: ProjectOption = Path("."),
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+) -> None:
+    """Recorded scenario runs, newest first."""
+    from scenarist.flows.scenario import project_engine
+    from scenarist.stores.runs import scenario_runs
+
+    runs = scenario_runs(project_engine(load_project(project)), scenario, limit)
+    if runs.empty:
+        out.print("no scenario runs recorded yet; start one with `scenarist run SCENARIO`")
+        return
+    table = Table(title="scenario runs")
+    for column in ("started", "scenario", "outcome", "trigger", "run id"):
+        table.add_column(column, overflow="fold")
+    for row in runs.itertuples():
+        outcome = row.outcome or "running"
+        table.add_row(row.started_at.strftime("%Y-%m-%d %H:%M:%S"), row.scenario,
+                      f"[{OUTCOME_STYLE.get(outcome, 'dim')}]{outcome}[/]", row.trigger or "",
+                      row.id)
+    out.print(table)
+
+
+@app.command("log")
+@friendly_errors
+def show_log(
+    run_id: Annotated[str, typer.Argument(help="Run id, from `scenarist scenarios runs`.")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """The whole log of one scenario run."""
+    from scenarist.flows.scenario import project_engine
+    from scenarist.stores.runs import scenario_run
+
+    run, _steps = scenario_run(project_engine(load_project(project)), run_id)
+    out.print(run["log"] or "(empty log)", markup=False, highlight=False)
+    err.print(f"{run['scenario']}: {run['outcome'] or 'running'}")

@@ -1,0 +1,132 @@
+"""What each step type does. Plain functions over a RunContext; `scenario.py` wraps them in
+Prefect tasks (retries, timeouts) and records their outcomes.
+
+A step function returns a `StepResult`; raising means the attempt failed (the flow retries it
+and finally applies `outcome_on_failure`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from scenarist.build import build_evaluation
+from scenarist.checking import run_checks
+from scenarist.checks.outcome import StepOutcome
+from scenarist.errors import ConfigError
+from scenarist.flows.conditions import evaluate_expression
+from scenarist.flows.context import RunContext
+from scenarist.flows.specs import BuildEvaluationStep, PythonStep, RunChecksStep, SetVariablesStep
+from scenarist.imports import import_function
+
+KEY_METRICS = ("data_drift", "drift_share", "drift_model_accuracy", "prediction_drift", "auc")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """How one step ended."""
+
+    outcome: StepOutcome
+    message: str = ""
+
+
+def build_evaluation_step(
+    step: BuildEvaluationStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    variables = {**ctx.variables(), **step.variables}
+    evaluation = build_evaluation(ctx.project, step.store, variables)
+    ctx.evaluation = {
+        "store": step.store,
+        "label": evaluation.label,
+        "row_count": evaluation.row_count,
+        "metrics": dict(evaluation.metrics),
+        "top_drifted_features": list(evaluation.details.get("top_drifted_features", [])),
+    }
+    summary = ", ".join(
+        f"{name}={evaluation.metric(name):.4g}" for name in KEY_METRICS
+        if name in evaluation.metrics
+    )
+    message = f"evaluated {evaluation.label!r} into {step.store!r} ({evaluation.row_count} rows)"
+    log.info("%s: %s", message, summary)
+    return StepResult(StepOutcome.SUCCESS, message)
+
+
+def run_checks_step(
+    step: RunChecksStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    results = run_checks(ctx.project, step.checks, store=step.store, scenario_run_id=ctx.run_id)
+    for result in results:
+        log.info("check %r: %s — %s", result.name, result.outcome, result.message)
+        ctx.checks.append(result.as_dict())
+    outcome = StepOutcome.from_checks(r.outcome for r in results)
+    counts = {str(o): sum(r.outcome == o for r in results) for o in {r.outcome for r in results}}
+    return StepResult(outcome, f"{len(results)} check(s): {counts}")
+
+
+def python_step(
+    step: PythonStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    """Call `function(context, **params)`. It may return None (SUCCESS), an outcome, or a dict
+    of variables to set (SUCCESS)."""
+    function = import_function(step.function, ctx.project.root)
+    returned = function(StepContext(ctx, log), **step.params)
+    if returned is None:
+        return StepResult(StepOutcome.SUCCESS, f"{step.function} returned")
+    if isinstance(returned, dict):
+        ctx.user_variables.update(returned)
+        return StepResult(StepOutcome.SUCCESS, f"set {', '.join(sorted(returned))}")
+    try:
+        return StepResult(StepOutcome(str(returned).upper()), f"{step.function} → {returned}")
+    except ValueError:
+        raise ConfigError(
+            f"{step.function} returned {returned!r}; return None, a dict of variables or one of "
+            f"{', '.join(StepOutcome)}"
+        ) from None
+
+
+def set_variables_step(
+    step: SetVariablesStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    updates = dict(step.values)
+    variables = ctx.variables()
+    for name, expression in step.expressions.items():
+        updates[name] = evaluate_expression(expression, {**variables, **updates})
+    ctx.user_variables.update(updates)
+    for name, value in updates.items():
+        log.info("set %s = %r", name, value)
+    return StepResult(StepOutcome.SUCCESS, f"set {', '.join(updates) or 'nothing'}")
+
+
+class StepContext:
+    """What a python step's function receives: read access to the run, a logger, the project."""
+
+    def __init__(self, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter):
+        self._ctx = ctx
+        self.logger = log
+
+    @property
+    def project(self):
+        return self._ctx.project
+
+    @property
+    def scenario(self) -> str:
+        return self._ctx.scenario
+
+    @property
+    def run_id(self) -> str:
+        return self._ctx.run_id
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """A copy of the run's variables (DESIGN.md §6); return a dict to set variables."""
+        return self._ctx.variables()
+
+
+STEP_FUNCTIONS: dict[str, Callable[..., StepResult]] = {
+    "build_evaluation": build_evaluation_step,
+    "run_checks": run_checks_step,
+    "python": python_step,
+    "set_variables": set_variables_step,
+}
