@@ -222,6 +222,7 @@ def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
     for name, spec in _entries(sections["checks"]):
         refer(("checks", name, "store"), "evaluation store", "evaluation_stores",
               spec.get("store"))
+        problems += _check_function_problems(spec, ("checks", name, "function"), where, root)
     for name, spec in _entries(sections["scenarios"]):
         for part in ("steps", "reporters"):
             items = spec.get(part)
@@ -238,6 +239,19 @@ def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
                                                       f"duplicate step name {step_name!r}"))
                     seen.add(step_name)
     return problems
+
+
+def _check_function_problems(spec: Mapping[str, Any], loc: Loc, where: str, root: Path
+                             ) -> list[ConfigProblem]:
+    """A `python` check whose "module:function" does not import from the project folder."""
+    from scenarist.checks.python_check import import_problem
+    from scenarist.checks.specs import is_function_reference
+
+    function = spec.get("function")
+    if spec.get("type") != "python" or not is_function_reference(function):
+        return []  # a malformed reference is the schema's problem
+    problem = import_problem(function, root)
+    return [ConfigProblem(where, format_location(loc), problem)] if problem else []
 
 
 def _step_references(item: Mapping[str, Any], loc: Loc, refer: Any) -> None:

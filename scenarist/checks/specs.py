@@ -34,6 +34,11 @@ DEFAULT_TYPE = "numeric_range"
 _FUNCTION_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
+def is_function_reference(value: Any) -> bool:
+    """Whether `value` reads "module:function" (e.g. "checks.drift:no_new_categories")."""
+    return isinstance(value, str) and bool(_FUNCTION_REF.match(value))
+
+
 class _CheckSpecBase(BaseModel):
     """Keys every check has: the store whose latest evaluation it reads, and the metric."""
 
@@ -140,7 +145,7 @@ class PythonCheckSpec(_CheckSpecBase):
     @field_validator("function")
     @classmethod
     def _reference(cls, value: str) -> str:
-        if not _FUNCTION_REF.match(value):
+        if not is_function_reference(value):
             raise ValueError(f'function {value!r} is not "module:function", '
                              'e.g. "checks.drift:no_new_categories"')
         return value

@@ -32,7 +32,7 @@ def evaluate(
     if value is None:
         return empty_result(make, spec, evaluation)
     shown = f"{metric_key(spec.metric, spec.feature)} = {fmt_number(value)}"
-    accepted = ", ".join(str(v) for v in spec.values)
+    accepted = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in spec.values)
     if any(_same(value, v) for v in spec.values):
         return make(Outcome.OK, f"{shown} is one of {accepted}", value=value,
                     bounds=spec.bounds())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -28,12 +29,12 @@ def at(year: int, month: int) -> datetime:
 
 def test_how_often_did_this_check_warn_this_year(store_url):
     engine = connect(store_url)
-    drift = "data drift < 0.45"
+    drift = f"data drift < 0.45 ({uuid.uuid4().hex[:6]})"  # PostgreSQL is shared by the session
     record_results(engine, [
         result(drift, Outcome.WARNING, at(2025, 10)),   # last year: not counted
         result(drift, Outcome.OK, at(2026, 1)),
         result(drift, Outcome.WARNING, at(2026, 4)),
-        result("auc above 0.7", Outcome.WARNING, at(2026, 4)),
+        result(f"auc {drift}", Outcome.WARNING, at(2026, 4)),
         result(drift, Outcome.WARNING, at(2026, 7)),
     ], store="the_MES", scenario_run_id="run-1")
 
@@ -51,7 +52,8 @@ def test_how_often_did_this_check_warn_this_year(store_url):
     assert (row.check, row.store, row.outcome, row.value) == (drift, "the_MES", "WARNING", 0.5)
     assert row.bounds == {"soft_max": 0.45} and row.scenario_run_id == "run-1"
     assert history.outcome.max() == "WARNING"  # ordered: OK < EMPTY < WARNING < ERROR
-    assert len(check_history(engine, store="the_MES", since=datetime(2026, 4, 1))) == 3
+    recent = check_history(engine, store="the_MES", since=datetime(2026, 4, 1, 6))
+    assert len(recent[recent.check.str.endswith(drift)]) == 3
     assert check_history(engine, store="other").empty
 
 
