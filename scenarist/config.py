@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from scenarist import config_checks as checks
 from scenarist.checks.specs import CheckSpec, NumericRangeCheckSpec  # noqa: F401 - re-exported
 from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.flows.specs import StepSpec
 
 PROJECT_FILE = "scenarist.yaml"
 
@@ -223,15 +224,6 @@ class TriggerSpec(BaseModel):
         return self
 
 
-class StepSpec(BaseModel):
-    """A scenario step; type-specific keys (store, checks, when, …) are kept as extras."""
-
-    model_config = ConfigDict(extra="allow")
-
-    name: str = Field(description="Step name, unique in its scenario.")
-    type: str = Field(description="Step type, e.g. build_evaluation, run_checks.")
-
-
 class ReporterSpec(BaseModel):
     """A scenario reporter; channel-specific keys (to, subject, when, …) are kept as extras."""
 
@@ -342,8 +334,12 @@ def _load(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
     try:
         project = Project.model_validate({**raw, "root": root, "file": file})
     except ValidationError as exc:
-        problems += checks.pydantic_problems(exc, file, Project)
+        problems += checks.pydantic_problems(exc, file, Project, raw)
     problems += checks.cross_reference_problems(raw, file, root)
+    if project is not None:
+        from scenarist.flows.validation import scenario_problems
+
+        problems += scenario_problems(project)
     problems = checks.with_lines(problems, lines)
     return (project if not problems else None), problems
 

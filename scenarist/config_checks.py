@@ -100,12 +100,14 @@ def with_lines(problems: list[ConfigProblem], lines: Mapping[Loc, int]) -> list[
     return [problem for _, problem in sorted(out, key=lambda pair: pair[0])]
 
 
-def pydantic_problems(exc: ValidationError, file: Path, root_model: type[BaseModel]
-                      ) -> list[ConfigProblem]:
-    """One problem per pydantic error, worded for a YAML author."""
+def pydantic_problems(exc: ValidationError, file: Path, root_model: type[BaseModel],
+                      raw: Mapping[str, Any] | None = None) -> list[ConfigProblem]:
+    """One problem per pydantic error, worded for a YAML author; with `raw` (the YAML data),
+    the member tags pydantic puts in the locations of `type`-discriminated unions are dropped
+    (`steps[0].run_checks.store` → `steps[0].store`)."""
     problems = []
     for error in exc.errors(include_url=False):
-        loc: Loc = tuple(error["loc"])
+        loc: Loc = _without_union_tags(tuple(error["loc"]), raw) if raw else tuple(error["loc"])
         kind = error["type"]
         if kind == "extra_forbidden" and loc:
             model = _model_at(root_model, loc[:-1])
@@ -118,6 +120,26 @@ def pydantic_problems(exc: ValidationError, file: Path, root_model: type[BaseMod
             message = f"{error['msg']} (got {error['input']!r})"
         problems.append(ConfigProblem(str(file), format_location(loc), message))
     return problems
+
+
+DEFAULT_TAGS = ("numeric_range",)  # the member chosen when `type` is omitted
+
+
+def _without_union_tags(loc: Loc, raw: Mapping[str, Any]) -> Loc:
+    kept: list[str | int] = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(node, Mapping) and isinstance(part, str) and part not in node:
+            if part == node.get("type", part if part in DEFAULT_TAGS else None):
+                continue  # the union member's tag, not a key of the YAML
+        kept.append(part)
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(kept)
 
 
 def unknown_key_message(key: str, model: type[BaseModel] | None) -> str:

@@ -70,3 +70,13 @@ def project_copy(example_project: Path, tmp_path: Path) -> Path:
     target = tmp_path / "project"
     shutil.copytree(example_project, target, ignore=shutil.ignore_patterns(".scenarist"))
     return target
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """A real Prefect API (prefect_test_harness: a temporary server), started once a session."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

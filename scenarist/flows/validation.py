@@ -1,0 +1,112 @@
+"""Scenario problems found before any run: conditions that do not parse or read names nothing
+defines, python steps whose function does not import, run_scenario cycles.
+
+Called by `load_project` / `scenarist validate` once the file matches the schema; returns
+`ConfigProblem`s with their key paths instead of raising, so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scenarist.config_checks import format_location
+from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.flows.conditions import expression_names
+from scenarist.flows.context import FIXED_NAMES, step_variable
+from scenarist.flows.specs import PythonStep, RunScenarioStep, SetVariablesStep
+from scenarist.imports import import_function
+
+
+def scenario_problems(project: Any) -> list[ConfigProblem]:
+    """Every problem of the project's scenarios (see the module docstring)."""
+    file = str(project.file or "")
+    problems: list[ConfigProblem] = []
+    for name, scenario in project.scenarios.items():
+        known = _defined_names(project, scenario)
+        for i, step in enumerate(scenario.steps):
+            loc = _loc(name, "steps", i)
+            if step.when is not None:
+                problems += _expression_problems(step.when, known, file, f"{loc}.when")
+            if isinstance(step, SetVariablesStep):
+                for key, expression in step.expressions.items():
+                    problems += _expression_problems(
+                        expression, known, file, f"{loc}.expressions.{key}"
+                    )
+            if isinstance(step, PythonStep):
+                problems += _import_problems(step.function, project.root, file, f"{loc}.function")
+            if isinstance(step, RunScenarioStep) and step.scenario not in project.scenarios:
+                problems.append(ConfigProblem(file, f"{loc}.scenario", (
+                    f"unknown scenario {step.scenario!r}; defined scenarios: "
+                    f"{', '.join(project.scenarios)}")))
+        for i, reporter in enumerate(scenario.reporters):
+            when = getattr(reporter, "when", None)
+            if isinstance(when, str):
+                problems += _expression_problems(
+                    when, known, file, f"{_loc(name, 'reporters', i)}.when"
+                )
+    problems += _cycle_problems(project, file)
+    return problems
+
+
+def _defined_names(project: Any, scenario: Any) -> set[str]:
+    names = set(FIXED_NAMES) | set(project.variables) | set(scenario.variables)
+    for step in scenario.steps:
+        names.add(step_variable(step.name))
+        if isinstance(step, SetVariablesStep):
+            names |= set(step.values) | set(step.expressions)
+    return names
+
+
+def _expression_problems(
+    expression: str, known: set[str], file: str, location: str
+) -> list[ConfigProblem]:
+    try:
+        used = expression_names(expression)
+    except ConfigError as exc:
+        return [ConfigProblem(file, location, problem.message) for problem in exc.problems]
+    unknown = sorted(used - known)
+    if not unknown:
+        return []
+    return [ConfigProblem(file, location, (
+        f"{', '.join(unknown)} in {expression!r} is not defined by any step, the scenario's "
+        f"`variables` or the project's; defined: {', '.join(sorted(known))}"))]
+
+
+def _import_problems(reference: str, root: Path, file: str, location: str) -> list[ConfigProblem]:
+    try:
+        import_function(reference, root)
+    except ConfigError as exc:
+        return [ConfigProblem(file, location, problem.message) for problem in exc.problems]
+    return []
+
+
+def _cycle_problems(project: Any, file: str) -> list[ConfigProblem]:
+    """A scenario that (through run_scenario steps) runs itself."""
+    calls = {
+        name: [s.scenario for s in scenario.steps if isinstance(s, RunScenarioStep)]
+        for name, scenario in project.scenarios.items()
+    }
+    problems: list[ConfigProblem] = []
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for callee in calls.get(name, []):
+            if callee in path:
+                cycle = path[path.index(callee):] + [callee]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    problems.append(ConfigProblem(file, format_location(("scenarios", cycle[0])), (
+                        "run_scenario cycle: " + " → ".join(cycle)
+                        + "; a scenario cannot run itself, directly or through others")))
+            elif callee in calls:
+                visit(callee, path + [callee])
+
+    for name in calls:
+        visit(name, [name])
+    return problems
+
+
+def _loc(scenario: str, part: str, index: int) -> str:
+    return format_location(("scenarios", scenario, part, index))
