@@ -1,0 +1,130 @@
+"""`Deployment.evaluate`: an evaluation store entry built from a deployment's logged predictions.
+
+This is what the scenario step `evaluate_deployment` calls, so the checks and reporters of
+scenarios work on deployments as on batch evaluations:
+
+    evaluation = dep.evaluate("fraud_prod_MES", start="2024-05-01T00:00Z", end="2024-05-08T00:00Z")
+    evaluation = dep.evaluate("fraud_prod_MES", batch="2024-05 scoring run")
+
+The current batch is the window's (or the batch's) logged feature rows; the reference is the
+deployment's reference rows. Every metric comes from `scenarist.metrics.compute_evaluation`,
+with the *logged* predictions and probabilities standing in for the model (the model is never
+run again). Labels join the current rows only when the alert delay rule says they are ready
+(`get_label_readiness`): before that, performance metrics are absent, so label-dependent checks
+are EMPTY rather than computed on a few early labels. The evaluation is stored in the
+deployment's own database under `label` (default: the batch name, or "<start> – <end>"), with
+the deployment id, window and label readiness in its details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from scenarist.deployments.batches import resolve_batch
+from scenarist.deployments.drift import _reference, current_rows
+from scenarist.deployments.durations import TimeLike, hour_start, resolve_window
+from scenarist.deployments.model_info import PREDICTION, PROBA
+from scenarist.deployments.queries import get_label_readiness
+from scenarist.errors import NotFoundError
+from scenarist.metrics.evaluation import EvaluationOptions, compute_evaluation
+from scenarist.stores.deployment_tables import hourly, predictions
+from scenarist.stores.evaluation import Evaluation
+from scenarist.stores.evaluation_store import EvaluationStore
+from scenarist.stores.prediction_log import hash_texts
+
+if TYPE_CHECKING:
+    from scenarist.deployments.deployment import Deployment
+
+
+@dataclass(frozen=True)
+class LoggedOutputs:
+    """A stand-in for the model whose `predict` returns the outputs logged beside each row."""
+
+    name: str
+    target: str
+    type: str
+    features: tuple[str, ...]
+    classes: tuple[Any, ...] | None
+    positive_label: Any
+
+    def predict(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        proba = None
+        if self.type == "binary" and PROBA in data.columns and data[PROBA].notna().all():
+            proba = data[PROBA].to_numpy(dtype=float)
+        return data[PREDICTION].to_numpy(), proba
+
+
+def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None,
+             end: TimeLike | None = None, batch: str | None = None, label: str | None = None,
+             options: EvaluationOptions | None = None) -> Evaluation:
+    """Evaluate the window (or monitoring batch) into the evaluation store `store_name`."""
+    batches = None
+    if batch is not None:
+        ref = resolve_batch(self, batch, allow_locked=True)
+        batches = [ref.id]
+        if start is None and end is None:
+            start, end = _batch_window(self, ref.key)
+        label = label or ref.name
+    first, last = resolve_window(start, end)
+    version = self.model_version
+    current = current_rows(self, first, last, batches, version)
+    if current.empty:
+        raise NotFoundError(f"deployment {self.id} has no logged feature data between "
+                            f"{first.isoformat()} and {last.isoformat()}"
+                            f"{f' in batch {batch!r}' if batch else ''}; nothing to evaluate")
+    reference = _reference(self, version)
+    readiness = get_label_readiness(self, first, last, batches=batches, model_version=version)
+    if readiness.ready and readiness.labelled:
+        current[self.model.target] = _labels(self, current)
+    model = LoggedOutputs(self.model.name, self.model.target, self.model.type,
+                          self.model.features, self.model.classes, self.model.positive_label)
+    chosen = options or EvaluationOptions(performance="auto")
+    if not (readiness.ready and readiness.labelled):
+        chosen = replace(chosen, performance="off")
+    computed = compute_evaluation(model, current, reference, options=chosen)
+    details = {**computed.details, "deployment": {
+        "id": self.id, "label": self.label, "model_version": version, "batch": batch,
+        "start": first.isoformat(), "end": last.isoformat(),
+        "labels_ready": readiness.ready, "labels_reason": readiness.reason,
+        "labelled_ratio": readiness.labelled_ratio}}
+    computed = replace(computed, details=details)
+    name = label or f"{first:%Y-%m-%dT%H:%MZ} – {last:%Y-%m-%dT%H:%MZ}"
+    store = EvaluationStore.open(store_name, self._engine.url.render_as_string(
+        hide_password=False))
+    return store.record(name, computed, model=self.model.name, time_range=(first, last))
+
+
+def _labels(self: Deployment, current: pd.DataFrame) -> np.ndarray:
+    hashes = hash_texts(current["sample_id"].to_numpy(dtype=object))
+    found: dict[int, float] = {}
+    with self._engine.connect() as conn:
+        for begin in range(0, len(hashes), 5_000):
+            chunk = [int(h) for h in hashes[begin:begin + 5_000]]
+            found.update(conn.execute(select(predictions.c.sample_hash, predictions.c.actual)
+                                      .where(predictions.c.deployment_key == self.key,
+                                             predictions.c.sample_hash.in_(chunk),
+                                             predictions.c.actual.is_not(None))).all())
+    values = pd.Series(hashes).map(found).to_numpy(dtype=float)
+    if not self.model.is_classifier:
+        return values
+    classes = np.array(self.model.classes or (), dtype=object)
+    decoded = np.full(len(values), None, dtype=object)
+    present = ~np.isnan(values)
+    decoded[present] = classes[values[present].astype(np.int64)]
+    return pd.Series(decoded).infer_objects().to_numpy()
+
+
+def _batch_window(self: Deployment, batch_key: int) -> tuple[datetime, datetime]:
+    with self._engine.connect() as conn:
+        low, high = conn.execute(select(func.min(hourly.c.hour), func.max(hourly.c.hour)).where(
+            hourly.c.deployment_key == self.key, hourly.c.batch_key == batch_key)).one()
+    if low is None:
+        raise NotFoundError(f"monitoring batch {batch_key} of deployment {self.id} has no "
+                            "predictions; nothing to evaluate")
+    return hour_start(low), hour_start(high + 1)

@@ -1,0 +1,421 @@
+"""Logging predictions: validate a whole call first, then write it in one transaction.
+
+`log_batch` checks everything before writing anything: lengths, sample ids (present, unique in
+the call), timestamps, the data columns against the model's features (missing, extra and
+mistyped ones are named), association ids when required, predictions against the model's
+classes, probabilities, request times, the monitoring batch. Then, in one database transaction:
+the deployment row is locked (timestamps must not go back before the latest one logged by an
+earlier call: the offending ids are named), the prediction rows are bulk-inserted in chunks of
+`chunk_size` (a sample id logged before violates the primary key: the call is rolled back and the
+duplicates are named) and the hourly rollups are upserted. Feature data is staged as Parquet
+before the transaction and renamed into place after it commits (see deployment_files), so a
+rejected call leaves nothing behind.
+
+A call is one request: `request_ms` given as a number is that request's time (counted in the
+hour of the call's latest timestamp). Given as one number per row, every row is its own request
+(a server logging single-row requests in bulk). `log_errors` records failed requests.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from scenarist.deployments.batches import resolve_batch
+from scenarist.deployments.durations import HOUR, as_epoch_seconds, to_utc
+from scenarist.deployments.model_info import OUTPUT, PREDICTION, PROBA, frame_types, value_type
+from scenarist.deployments.rows import hash_checked_ids, name_rows, request_time_bins
+from scenarist.errors import ConfigError, InputDataError, StoreError
+from scenarist.stores.database import display_url
+from scenarist.stores.deployment_files import StagedFiles
+from scenarist.stores.deployment_tables import ROLLUP_KEY, deployments, hourly, request_times
+from scenarist.stores.prediction_log import DEFAULT_CHUNK_SIZE, insert_predictions, upsert_add
+
+if TYPE_CHECKING:
+    from scenarist.deployments.deployment import Deployment
+
+_INTEGRITY = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+HOURLY_SUMS = ("predictions", "requests", "timed_requests", "request_ms_sum", "errors",
+               "slow_requests", "warnings", "labelled", "abs_error_sum", "sq_error_sum",
+               "ape_sum", "actual_sum", "actual_sq_sum")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one `log_batch` call stored."""
+
+    rows: int
+    batch_id: str | None
+    warnings: int
+    first_time: datetime
+    last_time: datetime
+
+
+def log_batch(
+    self: Deployment,
+    sample_ids: Sequence[Any],
+    timestamps: Sequence[Any],
+    data: pd.DataFrame | Mapping[str, Sequence[Any]],
+    predictions: Sequence[Any],
+    prediction_probas: Any = None,
+    batch_id: str | None = None,
+    request_ms: float | Sequence[float] | None = None,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> IngestResult:
+    """Log one request's predictions (see the module docstring); returns what was stored."""
+    self._require_active()
+    self.refresh()
+    texts, hashes = hash_checked_ids(sample_ids, "sample_ids")
+    n = len(texts)
+    if n == 0:
+        raise InputDataError("log_batch got no rows: sample_ids is empty")
+    seconds = _timestamps(timestamps, texts)
+    frame = _data(self, data, n)
+    association = _association(self, frame, texts)
+    codes, values = _predictions(self, predictions, texts)
+    proba = _probabilities(self, prediction_probas, n)
+    warning = _warnings(self, codes, proba, n)
+    request = _request_ms(request_ms, n)
+    batch = resolve_batch(self, batch_id) if batch_id is not None else None
+    if chunk_size < 1:
+        raise InputDataError(f"chunk_size must be at least 1, got {chunk_size}")
+
+    hours = (seconds // HOUR).astype(np.int64)
+    batch_key = batch.key if batch else 0
+    columns: dict[str, np.ndarray] = {
+        "deployment_key": np.full(n, self.key, dtype=np.int32),
+        "sample_hash": hashes,
+        "ts": seconds,
+        "hour": hours,
+        "batch_key": np.full(n, batch_key, dtype=np.int32),
+        "model_version": np.full(n, self.model_version, dtype=np.int32),
+        "prediction": codes,
+        "warning": warning.astype(np.int16),
+        "association_hash": association,
+    }
+    if proba is not None:
+        columns["proba"] = proba
+    rollups = _ingest_rollups(self, hours, seconds, warning, request, batch_key)
+
+    staged = StagedFiles()
+    if self.settings.predictions_data_collection.enabled:
+        parquet = frame.copy(deep=False)
+        parquet["sample_id"] = texts
+        parquet["ts"] = seconds
+        parquet["model_version"] = np.int32(self.model_version)
+        parquet[PREDICTION] = values
+        if proba is not None:
+            parquet[PROBA] = proba
+        staged = self.files.stage(parquet, hours, batch.id if batch else None)
+    try:
+        with self._engine.begin() as conn:
+            last = _lock(conn, self)
+            if last is not None and seconds.min() < last:
+                early = seconds < last
+                raise InputDataError(
+                    f"timestamps must not go back before the latest one already logged "
+                    f"({to_utc(last).isoformat()}); {name_rows(texts, early)} are earlier. Log "
+                    "them to a new deployment or drop them."
+                )
+            if batch is not None:
+                resolve_batch(self, batch.id, conn=conn)  # locked meanwhile?
+            insert_predictions(conn, columns, chunk_size=chunk_size)
+            _write_rollups(conn, rollups)
+            facts = dict(self.reference_facts)
+            if not facts["model"].get("feature_types"):
+                facts["model"] = {**facts["model"],
+                                  "feature_types": frame_types(frame, list(self.model.features))}
+            conn.execute(update(deployments).where(deployments.c.key == self.key).values(
+                last_timestamp=max(float(seconds.max()), last or -math.inf), reference=facts))
+    except _INTEGRITY as exc:
+        staged.discard()
+        raise _duplicates(self, texts, hashes) from exc
+    except (SQLAlchemyError, psycopg.Error, sqlite3.Error) as exc:
+        staged.discard()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(f"could not log predictions of deployment {self.id} at "
+                         f"{display_url(self._engine.url)}: {reason}") from exc
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+    self.refresh()
+    return IngestResult(rows=n, batch_id=batch.id if batch else None, warnings=int(warning.sum()),
+                        first_time=to_utc(float(seconds.min())),
+                        last_time=to_utc(float(seconds.max())))
+
+
+def log_sample(self: Deployment, sample_id: Any, timestamp: Any, data: Mapping[str, Any],
+               prediction: Any, prediction_proba: Any = None, batch_id: str | None = None,
+               request_ms: float | None = None) -> IngestResult:
+    """Log one prediction (one request): `data` maps each feature to its value."""
+    probas = None if prediction_proba is None else np.asarray([prediction_proba], dtype=float)
+    return log_batch(self, [sample_id], [timestamp], pd.DataFrame([dict(data)]), [prediction],
+                     probas, batch_id, request_ms)
+
+
+def log_errors(self: Deployment, timestamps: Sequence[Any],
+               request_ms: float | Sequence[float] | None = None,
+               batch_id: str | None = None) -> int:
+    """Record failed prediction requests (one per timestamp); they count in error rates."""
+    self._require_active()
+    seconds = as_epoch_seconds(timestamps)
+    if len(seconds) == 0 or not np.isfinite(seconds).all():
+        raise InputDataError("log_errors needs one valid timestamp per failed request")
+    n = len(seconds)
+    times = _request_ms(request_ms, n)
+    if times is not None and np.ndim(times) == 0:
+        times = np.full(n, float(times))
+    batch = resolve_batch(self, batch_id) if batch_id is not None else None
+    hours = (seconds // HOUR).astype(np.int64)
+    rollups = _request_rollups(self, hours, times, batch.key if batch else 0, per_row=True)
+    rollups[0]["errors"] = rollups[0]["requests"]
+    with self._engine.begin() as conn:
+        _lock(conn, self)
+        _write_rollups(conn, rollups)
+    return n
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+def _timestamps(timestamps: Any, texts: np.ndarray) -> np.ndarray:
+    seconds = as_epoch_seconds(timestamps)
+    if len(seconds) != len(texts):
+        raise InputDataError(f"{len(texts)} sample ids but {len(seconds)} timestamps; pass one "
+                             "timestamp per row")
+    bad = ~np.isfinite(seconds)
+    if bad.any():
+        raise InputDataError(f"{name_rows(texts, bad)} have no valid timestamp")
+    return seconds
+
+
+def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    if len(frame) != n:
+        raise InputDataError(f"{n} sample ids but {len(frame)} data rows; pass one row each")
+    features = list(self.model.features)
+    allowed = set(features) | set(self.settings.association_id.column_names)
+    missing = [f for f in features if f not in frame.columns]
+    extra = [str(c) for c in frame.columns if c not in allowed]
+    types = self.model.feature_types or {}
+    mistyped = [f"{f} ({value_type(frame[f])}, expected {types[f]})" for f in features
+                if f in frame.columns and f in types and value_type(frame[f]) != types[f]]
+    problems = [f"missing feature(s) {missing}" if missing else "",
+                f"extra column(s) {extra}" if extra else "",
+                f"mistyped column(s) {', '.join(mistyped)}" if mistyped else ""]
+    problems = [p for p in problems if p]
+    if problems:
+        raise InputDataError(f"data does not match model {self.model.name!r}: "
+                             f"{'; '.join(problems)}. The model's features are {features}; "
+                             "association id columns may be added beside them.")
+    return frame.reset_index(drop=True)
+
+
+def _association(self: Deployment, frame: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
+    from scenarist.stores.prediction_log import hash_texts
+
+    settings = self.settings.association_id
+    n = len(frame)
+    if not settings.column_names:
+        return np.zeros(n, dtype=np.int64)
+    absent = [c for c in settings.column_names if c not in frame.columns]
+    if absent:
+        if settings.required_in_prediction_requests:
+            raise InputDataError(f"association id column(s) {absent} are required in the data "
+                                 "(association id settings)")
+        return np.zeros(n, dtype=np.int64)
+    parts = frame[list(settings.column_names)]
+    missing = parts.isna().any(axis=1).to_numpy()
+    if missing.any() and settings.required_in_prediction_requests:
+        raise InputDataError(f"{name_rows(texts, missing)} have no association id (columns "
+                             f"{list(settings.column_names)}); it is required")
+    joined = parts.astype(str).agg("|".join, axis=1).to_numpy(dtype=object)
+    hashes = np.zeros(n, dtype=np.int64)
+    hashes[~missing] = hash_texts(joined[~missing])
+    return hashes
+
+
+def _predictions(self: Deployment, predictions: Any, texts: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(stored values: class index or number, the predictions as given)."""
+    values = np.asarray(predictions.to_numpy() if hasattr(predictions, "to_numpy")
+                        else predictions)
+    if values.ndim != 1 or len(values) != len(texts):
+        raise InputDataError(f"{len(texts)} sample ids but predictions of shape {values.shape}; "
+                             "pass one prediction per row")
+    if self.model.is_classifier:
+        classes = list(self.model.classes or ())
+        codes = pd.Categorical(values, categories=classes).codes
+        unknown = codes < 0
+        if unknown.any():
+            raise InputDataError(f"{name_rows(texts, unknown)} predict a value that is not a "
+                                 f"class of model {self.model.name!r} (classes {classes})")
+        return codes.astype(np.float64), values
+    try:
+        numbers = values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputDataError(f"regression predictions must be numbers: {exc}") from exc
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        raise InputDataError(f"{name_rows(texts, bad)} have a missing or infinite prediction")
+    return numbers, numbers
+
+
+def _probabilities(self: Deployment, probas: Any, n: int) -> np.ndarray | None:
+    if probas is None:
+        return None
+    model = self.model
+    if model.type == "regression":
+        raise InputDataError("a regression model has no probabilities; pass "
+                             "prediction_probas=None")
+    array = np.asarray(probas, dtype=np.float64)
+    k = len(model.classes or ())
+    if array.ndim == 2 and model.type == "binary" and array.shape == (n, 2):
+        array = array[:, list(model.classes or ()).index(model.positive_label)]
+    elif model.type == "multiclass" and array.ndim == 2 and array.shape == (n, k):
+        array = array.max(axis=1)
+    elif not (model.type == "binary" and array.shape == (n,)):
+        expected = f"({n},) or ({n}, 2)" if model.type == "binary" else f"({n}, {k})"
+        raise InputDataError(f"prediction_probas has shape {array.shape}; expected {expected}")
+    if not ((array >= 0) & (array <= 1)).all():
+        raise InputDataError("prediction_probas must be probabilities in [0, 1] (no NaN)")
+    return array
+
+
+def _warnings(self: Deployment, codes: np.ndarray, proba: np.ndarray | None, n: int
+              ) -> np.ndarray:
+    settings = self.settings.prediction_warnings
+    if not settings.enabled:
+        return np.zeros(n, dtype=bool)
+    lower, upper = warning_bounds(self)
+    output = codes if self.model.type == "regression" else proba
+    if output is None:
+        return np.zeros(n, dtype=bool)
+    return (output < lower) | (output > upper)
+
+
+def warning_bounds(self: Deployment) -> tuple[float, float]:
+    """The prediction warning boundaries: custom ones, else the reference's quantiles."""
+    settings = self.settings.prediction_warnings
+    lower, upper = settings.lower, settings.upper
+    if lower is None or upper is None:
+        reference = self.files.read_reference(self.model_version)
+        if reference is None or OUTPUT not in reference.columns:
+            raise ConfigError("prediction warnings need lower and upper boundaries, or a "
+                              "reference with the model's outputs; set them with "
+                              "update_prediction_warning_settings(lower=..., upper=...)")
+        output = reference[OUTPUT].to_numpy(dtype=float)
+        if lower is None:
+            lower = float(np.quantile(output, settings.lower_quantile))
+        if upper is None:
+            upper = float(np.quantile(output, settings.upper_quantile))
+    return float(lower), float(upper)
+
+
+def _request_ms(request_ms: Any, n: int) -> Any:
+    if request_ms is None:
+        return None
+    array = np.asarray(request_ms, dtype=np.float64)
+    if array.ndim == 0 or array.shape == (n,):
+        if not (np.isfinite(array) & (array >= 0)).all():
+            raise InputDataError("request_ms must be non-negative numbers of milliseconds")
+        return array if array.ndim else float(array)
+    raise InputDataError(f"request_ms must be one number (the call's request) or {n} numbers "
+                         f"(one request per row); got shape {array.shape}")
+
+
+# -- rollups ------------------------------------------------------------------------------------
+
+def _ingest_rollups(self: Deployment, hours: np.ndarray, seconds: np.ndarray,
+                    warning: np.ndarray, request: Any, batch_key: int
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    per_row = request is not None and np.ndim(request) == 1
+    if per_row:
+        main, bins = _request_rollups(self, hours, request, batch_key, per_row=True)
+    else:
+        last_hour = np.array([int(seconds.max() // HOUR)])
+        times = None if request is None else np.array([request])
+        main, bins = _request_rollups(self, last_hour, times, batch_key, per_row=True)
+    counts = pd.DataFrame({"hour": hours, "warnings": warning.astype(np.int64), "ts": seconds}
+                          ).groupby("hour").agg(predictions=("ts", "size"),
+                                                warnings=("warnings", "sum"), max_ts=("ts", "max"))
+    main = main.set_index("hour")
+    merged = counts.join(main[["requests", "timed_requests", "request_ms_sum", "slow_requests"]],
+                         how="outer").fillna(0).reset_index()
+    merged["max_ts"] = merged["max_ts"].where(merged["max_ts"] > 0, None)
+    return _keyed(self, merged, batch_key), bins
+
+
+def _request_rollups(self: Deployment, hours: np.ndarray, times: np.ndarray | None,
+                     batch_key: int, *, per_row: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    slow = self.settings.service.slow_request_ms
+    frame = pd.DataFrame({"hour": hours, "requests": 1})
+    if times is None:
+        frame["timed_requests"], frame["request_ms_sum"], frame["slow_requests"] = 0, 0.0, 0
+    else:
+        frame["timed_requests"], frame["request_ms_sum"] = 1, times
+        frame["slow_requests"] = (times > slow).astype(np.int64)
+    main = frame.groupby("hour", as_index=False).sum()
+    main["predictions"] = 0
+    main["warnings"] = 0
+    main["errors"] = 0
+    bins = pd.DataFrame(columns=["hour", "bin", "count"])
+    if times is not None:
+        bins = (pd.DataFrame({"hour": hours, "bin": request_time_bins(times)})
+                .groupby(["hour", "bin"]).size().rename("count").reset_index())
+    return _keyed(self, main, batch_key), _keyed(self, bins, batch_key)
+
+
+def _keyed(self: Deployment, frame: pd.DataFrame, batch_key: int) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["deployment_key"] = self.key
+    frame["batch_key"] = batch_key
+    frame["model_version"] = self.model_version
+    return frame
+
+
+def _write_rollups(conn: Any, rollups: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    main, bins = rollups
+    main = main.assign(**{c: 0 for c in HOURLY_SUMS if c not in main.columns})
+    if "max_ts" not in main.columns:
+        main = main.assign(max_ts=None)
+    upsert_add(conn, hourly, main[[*ROLLUP_KEY, *HOURLY_SUMS, "max_ts"]], ROLLUP_KEY,
+               add=HOURLY_SUMS, greatest=("max_ts",))
+    if len(bins):
+        upsert_add(conn, request_times, bins[[*ROLLUP_KEY, "bin", "count"]],
+                   (*ROLLUP_KEY, "bin"), add=("count",))
+
+
+def _lock(conn: Any, self: Deployment) -> float | None:
+    """Lock the deployment row for this transaction; its latest logged timestamp."""
+    conn.execute(update(deployments).where(deployments.c.key == self.key)
+                 .values(updated_at=deployments.c.updated_at))
+    return conn.execute(select(deployments.c.last_timestamp)
+                        .where(deployments.c.key == self.key)).scalar()
+
+
+def _duplicates(self: Deployment, texts: np.ndarray, hashes: np.ndarray) -> InputDataError:
+    from scenarist.stores.deployment_tables import predictions
+
+    found: set[int] = set()
+    with self._engine.connect() as conn:
+        for begin in range(0, len(hashes), 5_000):
+            chunk = [int(h) for h in hashes[begin:begin + 5_000]]
+            found.update(conn.execute(select(predictions.c.sample_hash).where(
+                predictions.c.deployment_key == self.key,
+                predictions.c.sample_hash.in_(chunk))).scalars())
+    logged = np.isin(hashes, np.fromiter(found, dtype=np.int64, count=len(found)))
+    return InputDataError(f"sample ids must be unique within a deployment: "
+                          f"{name_rows(texts, logged)} were logged before. Nothing was stored; "
+                          "drop them or give them new ids.")
