@@ -211,7 +211,10 @@ async def _run_task(step, ctx: RunContext, attempts: list[int]) -> StepResult:
     async def attempt() -> StepResult:
         attempts[0] += 1
         logger = get_run_logger()
-        return await anyio.to_thread.run_sync(function, step, ctx, logger)
+        # abandon_on_cancel: a timed-out attempt fails at once; Python cannot kill the thread,
+        # which finishes in the background and whose result is ignored
+        return await anyio.to_thread.run_sync(function, step, ctx, logger,
+                                              abandon_on_cancel=True)
 
     step_task = task(
         attempt,
