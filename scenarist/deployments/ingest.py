@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,7 @@ def log_batch(
         columns["proba"] = proba
     rollups = _ingest_rollups(self, hours, seconds, warning, request, batch_key)
 
-    staged = StagedFiles()
+    parquet = None
     if self.settings.predictions_data_collection.enabled:
         parquet = frame.copy(deep=False)
         parquet["sample_id"] = texts
@@ -117,43 +118,59 @@ def log_batch(
         parquet[PREDICTION] = values
         if proba is not None:
             parquet[PROBA] = proba
-        staged = self.files.stage(parquet, hours, batch.id if batch else None)
-    try:
-        with self._engine.begin() as conn:
-            last = _lock(conn, self)
-            if last is not None and seconds.min() < last:
-                early = seconds < last
-                raise InputDataError(
-                    f"timestamps must not go back before the latest one already logged "
-                    f"({to_utc(last).isoformat()}); {name_rows(texts, early)} are earlier. Log "
-                    "them to a new deployment or drop them."
-                )
-            if batch is not None:
-                resolve_batch(self, batch.id, conn=conn)  # locked meanwhile?
-            insert_predictions(conn, columns, chunk_size=chunk_size)
-            _write_rollups(conn, rollups)
-            facts = dict(self.reference_facts)
-            if not facts["model"].get("feature_types"):
-                facts["model"] = {**facts["model"],
-                                  "feature_types": frame_types(frame, list(self.model.features))}
-            conn.execute(update(deployments).where(deployments.c.key == self.key).values(
-                last_timestamp=max(float(seconds.max()), last or -math.inf), reference=facts))
-    except _INTEGRITY as exc:
-        staged.discard()
-        raise _duplicates(self, texts, hashes) from exc
-    except (SQLAlchemyError, psycopg.Error, sqlite3.Error) as exc:
-        staged.discard()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"could not log predictions of deployment {self.id} at "
-                         f"{display_url(self._engine.url)}: {reason}") from exc
-    except BaseException:
-        staged.discard()
-        raise
+    # The Parquet files are staged on a thread while the rows go to the database; the
+    # transaction commits only once they are written, and they are renamed after it commits.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        staging = (pool.submit(self.files.stage, parquet, hours, batch.id if batch else None)
+                   if parquet is not None else None)
+        try:
+            with self._engine.begin() as conn:
+                last = _lock(conn, self)
+                if last is not None and seconds.min() < last:
+                    early = seconds < last
+                    raise InputDataError(
+                        f"timestamps must not go back before the latest one already logged "
+                        f"({to_utc(last).isoformat()}); {name_rows(texts, early)} are earlier. "
+                        "Log them to a new deployment or drop them."
+                    )
+                if batch is not None:
+                    resolve_batch(self, batch.id, conn=conn)  # locked meanwhile?
+                insert_predictions(conn, columns, chunk_size=chunk_size)
+                _write_rollups(conn, rollups)
+                facts = dict(self.reference_facts)
+                if not facts["model"].get("feature_types"):
+                    facts["model"] = {**facts["model"], "feature_types": frame_types(
+                        frame, list(self.model.features))}
+                conn.execute(update(deployments).where(deployments.c.key == self.key).values(
+                    last_timestamp=max(float(seconds.max()), last or -math.inf),
+                    reference=facts))
+                staged = staging.result() if staging is not None else StagedFiles()
+        except _INTEGRITY as exc:
+            _discard(staging)
+            raise _duplicates(self, texts, hashes) from exc
+        except (SQLAlchemyError, psycopg.Error, sqlite3.Error) as exc:
+            _discard(staging)
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"could not log predictions of deployment {self.id} at "
+                             f"{display_url(self._engine.url)}: {reason}") from exc
+        except BaseException:
+            _discard(staging)
+            raise
     staged.commit()
     self.refresh()
     return IngestResult(rows=n, batch_id=batch.id if batch else None, warnings=int(warning.sum()),
                         first_time=to_utc(float(seconds.min())),
                         last_time=to_utc(float(seconds.max())))
+
+
+def _discard(staging: Future[StagedFiles] | None) -> None:
+    """Remove the staged files of a call whose transaction did not commit."""
+    if staging is None:
+        return
+    try:
+        staging.result().discard()
+    except Exception:  # noqa: BLE001 - staging failed: it removed its own files
+        pass
 
 
 def log_sample(self: Deployment, sample_id: Any, timestamp: Any, data: Mapping[str, Any],
@@ -219,7 +236,11 @@ def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
         raise InputDataError(f"data does not match model {self.model.name!r}: "
                              f"{'; '.join(problems)}. The model's features are {features}; "
                              "association id columns may be added beside them.")
-    return frame.reset_index(drop=True)
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        frame = frame.copy(deep=False)  # no data copy: only the index is replaced
+        frame.index = pd.RangeIndex(n)
+    return frame
 
 
 def _association(self: Deployment, frame: pd.DataFrame, texts: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ rate (errors / requests), slow requests (slower than `settings.service.slow_requ
 Accuracy: the metrics of `scenarist.metrics.performance` for the model type, computed from the
 labelled outcomes: binary accuracy/precision/recall/f1 (exact), logloss (exact), auc (from
 probabilities binned on the logit scale, 20 bins per unit: pairs inside one bin count as ties,
-so it differs from the row-level AUC by about 10⁻³ at most on typical scores); multiclass accuracy and f1_macro
-(exact); regression rmse, mae, r2, mape (exact, from sums).
+so it differs from the row-level AUC by about 10⁻³ at most on typical scores); multiclass
+accuracy and f1_macro (exact); regression rmse, mae, r2, mape (exact, from sums).
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ def hash_checked_ids(values: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise InputDataError(f"{name} has {int(missing.sum())} missing id(s), at positions "
                              f"{positions}; every row needs an id")
     hashes = hash_texts(texts)
-    repeated = pd.Series(texts).duplicated(keep=False).to_numpy()
-    if repeated.any():
+    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    if repeated.any():  # equal hashes: equal ids, or (≈never) a collision, reported alike
         raise InputDataError(f"{name} repeats ids within the call: "
                              f"{name_rows(np.unique(texts[repeated]), slice(None))}; "
                              "each id may appear once")

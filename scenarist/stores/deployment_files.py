@@ -33,6 +33,8 @@ import pyarrow.parquet as pq
 from scenarist.errors import StoreError
 
 NO_BATCH = "_none"
+# feature values are mostly distinct numbers: dictionary pages only cost time there
+WRITE_OPTIONS = {"compression": "snappy", "use_dictionary": False}
 TMP = ".tmp"
 
 
@@ -88,7 +90,7 @@ class FeatureFiles:
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / f"part-{call}.parquet{TMP}"
                 staged.paths.append(path)
-                pq.write_table(table.slice(begin, end - begin), path)
+                pq.write_table(table.slice(begin, end - begin), path, **WRITE_OPTIONS)
         except OSError as exc:
             staged.discard()
             raise StoreError(f"cannot write feature data under {self.folder}: {exc}") from exc

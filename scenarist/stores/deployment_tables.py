@@ -111,6 +111,7 @@ predictions = Table(
         sqlite_where=text("association_hash != 0"),
         postgresql_where=text("association_hash != 0"),
     ),
+    sqlite_with_rowid=False,  # clustered on the primary key: one b-tree to grow, not two
 )
 
 _ROLLUP_KEY = ("deployment_key", "hour", "batch_key", "model_version")

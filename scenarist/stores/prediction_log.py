@@ -81,10 +81,21 @@ def insert_predictions(
     n = len(columns["sample_hash"])
     if n == 0:
         return
+    # rows in primary-key order: the index grows by appends within the call, not random inserts
+    hashes = np.asarray(columns["sample_hash"])
+    if n > 1 and not (hashes[1:] > hashes[:-1]).all():
+        order = np.argsort(hashes)
+        columns = {name: _reordered(np.asarray(columns[name]), order) for name in names}
     if conn.dialect.name == "postgresql":
         _copy_binary(conn, names, columns, n, chunk_size)
     else:
         _executemany(conn, names, columns, n, chunk_size)
+
+
+def _reordered(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    if values[0] == values[-1] and (values == values[0]).all():
+        return values  # a constant column (deployment, batch, version …) needs no gather
+    return values[order]
 
 
 def _copy_binary(conn: Connection, names: Sequence[str], columns: Mapping[str, np.ndarray],
@@ -112,13 +123,19 @@ def _copy_binary(conn: Connection, names: Sequence[str], columns: Mapping[str, n
 
 def _executemany(conn: Connection, names: Sequence[str], columns: Mapping[str, np.ndarray],
                  n: int, chunk_size: int) -> None:
-    sql = (f"INSERT INTO {predictions.name} ({', '.join(names)}) "
-           f"VALUES ({', '.join('?' for _ in names)})")
+    # a column with one value in the whole call (deployment, batch, model version, often the
+    # warning flag and association id) is written as a literal: fewer values to bind per row
+    constant = {name for name in names if PREDICTION_COLUMNS[name][0] == "i"
+                and columns[name][0] == columns[name][-1]
+                and (columns[name] == columns[name][0]).all()}
+    bound = [name for name in names if name not in constant]
+    values = [str(int(columns[name][0])) if name in constant else "?" for name in names]
+    sql = f"INSERT INTO {predictions.name} ({', '.join(names)}) VALUES ({', '.join(values)})"
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         for begin in range(0, n, chunk_size):
             end = min(begin + chunk_size, n)
-            lists = [columns[name][begin:end].tolist() for name in names]
+            lists = [columns[name][begin:end].tolist() for name in bound]
             cursor.executemany(sql, zip(*lists, strict=True))
     finally:
         cursor.close()

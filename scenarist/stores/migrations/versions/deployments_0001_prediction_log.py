@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("warning", sa.SmallInteger, nullable=False),
         sa.Column("association_hash", sa.BigInteger, nullable=False),
         sa.Column("actual", f53, nullable=True),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_scenarist_predictions_association",
