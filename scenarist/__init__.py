@@ -8,6 +8,8 @@
 """
 
 from scenarist.build import build_evaluation, open_store
+from scenarist.checking import run_checks
+from scenarist.checks import CheckResult, CheckSpec, Outcome, StepOutcome, evaluate_check
 from scenarist.config import Project, load_project, validate_project
 from scenarist.datasets import read_dataset
 from scenarist.errors import (
@@ -25,9 +27,20 @@ from scenarist.models import LoadedModel, load_model, model_from_estimator
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
+
+def run_scenario(*args, **kwargs):  # noqa: ANN002, ANN003 - same signature as flows.scenario
+    """Run a scenario through Prefect; see `scenarist.flows.scenario.run_scenario`.
+
+    Imported on first use, so `import scenarist` does not import Prefect."""
+    from scenarist.flows.scenario import run_scenario as run
+
+    return run(*args, **kwargs)
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckResult",
+    "CheckSpec",
     "ConfigError",
     "ConfigProblem",
     "Evaluation",
@@ -38,14 +51,19 @@ __all__ = [
     "LoadedModel",
     "ModelLoadError",
     "NotFoundError",
+    "Outcome",
     "Project",
     "ScenaristError",
+    "StepOutcome",
     "StoreError",
     "build_evaluation",
+    "evaluate_check",
     "load_model",
     "load_project",
     "model_from_estimator",
     "open_store",
     "read_dataset",
+    "run_checks",
+    "run_scenario",
     "validate_project",
 ]

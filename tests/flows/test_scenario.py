@@ -244,3 +244,30 @@ async def _artifacts(run_id: str) -> dict:
             )
         )
     return {a.key: a for a in found}
+
+
+def test_cli_run_exits_with_the_outcome_and_lists_scenarios(project):
+    from typer.testing import CliRunner
+
+    from scenarist.cli import app
+    from scenarist.commands import common
+
+    common.out.width = common.err.width = 200
+    runner = CliRunner()
+    p = ("--project", str(project))
+    assert runner.invoke(app, ["run", "Worst of", *p]).exit_code == 1  # WARNING
+    failed = runner.invoke(app, ["run", "Failure path", *p])
+    assert failed.exit_code == 2 and "the source table is locked" in failed.output
+    ok = runner.invoke(app, ["run", "Retries", *p])
+    assert ok.exit_code == 0, ok.output
+    unknown = runner.invoke(app, ["run", "Nope", *p])
+    assert unknown.exit_code == 4
+    assert "unknown scenario 'Nope'; defined scenarios: Data drift monitor" in unknown.output
+
+    listed = runner.invoke(app, ["scenarios", "list", *p])
+    assert "cron 0 6 1 */3 *" in listed.output and "Failure path" in listed.output
+    runs = runner.invoke(app, ["scenarios", "runs", "Worst of", *p])
+    assert "WARNING" in runs.output
+    run_id = run_scenario(project, "Worst of").run_id
+    log = runner.invoke(app, ["scenarios", "log", run_id, *p])
+    assert "step 'B': WARNING" in log.output
