@@ -71,8 +71,7 @@ def log_labels(self: Deployment, sample_ids: Sequence[Any], labels: Sequence[Any
                 by_association["new"] = lookup.reindex(by_association["association_hash"]
                                                        ).to_numpy()
                 known |= np.isin(hashes, by_association["association_hash"].to_numpy())
-                rows = pd.concat([rows, by_association.drop(columns="association_hash")],
-                                 ignore_index=True)
+                rows = _stack([rows, by_association.drop(columns="association_hash")])
         if len(rows):
             conn.execute(
                 update(predictions).where(
@@ -85,6 +84,12 @@ def log_labels(self: Deployment, sample_ids: Sequence[Any], labels: Sequence[Any
             _update_rollups(conn, self, rows)
     return LabelResult(stored=int(len(rows)), corrected=int(rows["actual"].notna().sum()),
                        unknown=[str(t) for t in texts[~known]])
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, leaving out empty frames (pandas warns on them)."""
+    kept = [f for f in frames if len(f)]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
 def _label_values(self: Deployment, labels: Sequence[Any], texts: np.ndarray) -> np.ndarray:
@@ -122,7 +127,7 @@ def _rows(conn: Any, key: int, column: Any, hashes: np.ndarray) -> pd.DataFrame:
 def _update_rollups(conn: Any, self: Deployment, rows: pd.DataFrame) -> None:
     old = rows[rows["actual"].notna()].assign(label=lambda f: f["actual"], sign=-1)
     new = rows.assign(label=rows["new"], sign=1)
-    both = pd.concat([old, new], ignore_index=True)
+    both = _stack([old, new])
     both["deployment_key"] = self.key
     sign = both["sign"].to_numpy()
     main = both[list(ROLLUP_KEY)].copy()
