@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 
 from scenarist.build import build_evaluation
-from scenarist.commands import checks, scenarios, store
+from scenarist.commands import checks, deployments, scenarios, store
 from scenarist.commands.common import delayed_progress, err, fmt, friendly_errors, out
 from scenarist.config import load_project, validate_project
 
@@ -35,6 +35,7 @@ app = typer.Typer(
 app.add_typer(store.app, name="store")
 app.add_typer(checks.app, name="checks")
 app.add_typer(scenarios.app, name="scenarios")
+app.add_typer(deployments.app, name="deployments")
 app.command("run")(scenarios.run)
 
 

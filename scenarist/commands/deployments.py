@@ -1,0 +1,187 @@
+"""`scenarist deployments …`: read a deployment's monitoring (list, show, stats, drift, accuracy,
+batches). Writing (logging predictions and labels) is done from Python or a server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from scenarist.commands.common import fmt, friendly_errors, out
+from scenarist.deployments import Deployment, DeploymentListFilters
+from scenarist.errors import NotFoundError
+
+app = typer.Typer(help="Monitor models in production: predictions, service stats, drift, "
+                  "accuracy, batches.", no_args_is_help=True)
+
+UrlOption = Annotated[str | None, typer.Option(
+    "--url", "-u", envvar="SCENARIST_STORE_URL",
+    help="Store database URL (default sqlite:///.scenarist/store.db).")]
+IdArgument = Annotated[str, typer.Argument(help="Deployment id (see `deployments list`).")]
+StartOption = Annotated[str | None, typer.Option(help="Window start, top of an hour (ISO 8601)."
+                                                 " Default: end − 7 days.")]
+EndOption = Annotated[str | None, typer.Option(help="Window end, top of an hour (ISO 8601). "
+                                               "Default: the next top of the hour.")]
+BatchOption = Annotated[list[str] | None, typer.Option(
+    "--batch", "-b", help="Only this monitoring batch (id or name; repeatable).")]
+
+
+@app.command("list")
+@friendly_errors
+def deployments_list(
+    label: Annotated[str | None, typer.Option(help="Label contains this (any case).")] = None,
+    deleted: Annotated[bool, typer.Option(help="List deleted deployments instead.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """One row per deployment: id, label, model, health."""
+    found = Deployment.list(DeploymentListFilters(label=label,
+                                                  status="deleted" if deleted else "active"),
+                            url=url)
+    if not found:
+        out.print("no deployments; create one with scenarist.Deployment.create(model, label)")
+        return
+    table = Table(title="deployments")
+    for column in ("id", "label", "model", "version", "drift", "accuracy"):
+        table.add_column(column, no_wrap=column == "id")
+    for dep in found:
+        table.add_row(dep.id, escape(dep.label), escape(dep.model.name), str(dep.model_version),
+                      dep.drift_health, dep.accuracy_health)
+    out.print(table)
+
+
+@app.command("show")
+@friendly_errors
+def deployments_show(deployment: IdArgument, url: UrlOption = None) -> None:
+    """A deployment's facts, settings and model history."""
+    dep = Deployment.get(deployment, url=url)
+    out.print(f"[bold]{escape(dep.label)}[/] ({dep.id}) — {dep.status}")
+    if dep.description:
+        out.print(escape(dep.description))
+    model = dep.model
+    out.print(f"model {escape(model.name)} v{dep.model_version}: {model.type}, target "
+              f"{escape(model.target)}, {len(model.features)} features; health: drift "
+              f"{dep.drift_health}, accuracy {dep.accuracy_health}")
+    for section, values in dep.settings.model_dump(mode="json").items():
+        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        out.print(f"  {section}: {escape(shown)}")
+    history = dep.get_model_history()
+    table = Table(title="model history")
+    for column in ("version", "model", "started", "ended", "reason"):
+        table.add_column(column)
+    for version, row in history.iterrows():
+        table.add_row(str(version), escape(row["model"]), f"{row['started_at']:%Y-%m-%d %H:%M}",
+                      "-" if row["ended_at"] is None or row["ended_at"] != row["ended_at"]
+                      else f"{row['ended_at']:%Y-%m-%d %H:%M}", row["reason"] or "-")
+    out.print(table)
+
+
+@app.command("stats")
+@friendly_errors
+def deployments_stats(
+    deployment: IdArgument,
+    start: StartOption = None,
+    end: EndOption = None,
+    batch: BatchOption = None,
+    bucket: Annotated[str | None, typer.Option(help="Show over time, e.g. PT1H, PT6H, P1D.")
+                      ] = None,
+    metric: Annotated[str, typer.Option(help="Metric over time.")] = "total_predictions",
+    url: UrlOption = None,
+) -> None:
+    """Service stats of a window: totals, or one metric per bucket."""
+    dep = Deployment.get(deployment, url=url)
+    if bucket:
+        series = dep.get_service_stats_over_time(metric, bucket, start, end, batches=batch)
+        table = Table(title=f"{metric} per {bucket}")
+        table.add_column("start (UTC)")
+        table.add_column(metric, justify="right")
+        for moment, value in series.items():
+            table.add_row(f"{moment:%Y-%m-%d %H:%M}", fmt(float(value)))
+        out.print(table)
+        return
+    stats = dep.get_service_stats(start, end, batches=batch)
+    table = Table(title=f"service stats {stats.start:%Y-%m-%d %H:%M} – {stats.end:%Y-%m-%d %H:%M}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in stats.as_dict().items():
+        if name not in ("start", "end"):
+            table.add_row(name, fmt(float(value)) if isinstance(value, float) else str(value))
+    out.print(table)
+
+
+@app.command("drift")
+@friendly_errors
+def deployments_drift(deployment: IdArgument, start: StartOption = None, end: EndOption = None,
+                      batch: BatchOption = None, url: UrlOption = None) -> None:
+    """Feature drift (PSI and the chosen test per feature) and target drift."""
+    dep = Deployment.get(deployment, url=url)
+    features = dep.get_feature_drift(start, end, batches=batch)
+    table = Table(title="feature drift")
+    for column in ("feature", "method", "score", "psi", "drifted", "importance"):
+        table.add_column(column, justify="left" if column in ("feature", "method") else "right")
+    for feature, row in features.sort_values("psi", ascending=False).iterrows():
+        table.add_row(escape(str(feature)), row["method"], fmt(row["score"]), fmt(row["psi"]),
+                      "yes" if row["drifted"] else "no", fmt(row["importance"]))
+    out.print(table)
+    if dep.settings.drift_tracking.target_drift:
+        try:
+            target = dep.get_target_drift(start, end, batches=batch)
+        except NotFoundError:
+            return
+        out.print(f"target drift ({target.method}): score {fmt(target.score)}, psi "
+                  f"{fmt(target.psi)}, {'drifted' if target.drifted else 'not drifted'}")
+
+
+@app.command("accuracy")
+@friendly_errors
+def deployments_accuracy(
+    deployment: IdArgument,
+    start: StartOption = None,
+    end: EndOption = None,
+    batch: BatchOption = None,
+    bucket: Annotated[str | None, typer.Option(help="Show over time, e.g. PT6H.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Accuracy metrics of the labelled predictions, and whether labels are ready."""
+    dep = Deployment.get(deployment, url=url)
+    if bucket:
+        frame = dep.get_accuracy_over_time_frame(None, bucket, start, end, batches=batch)
+        table = Table(title=f"accuracy per {bucket}")
+        table.add_column("start (UTC)")
+        for column in frame.columns:
+            table.add_column(column, justify="right")
+        for moment, row in frame.iterrows():
+            table.add_row(f"{moment:%Y-%m-%d %H:%M}", *(fmt(float(v)) for v in row))
+        out.print(table)
+        return
+    accuracy = dep.get_accuracy(start, end, batches=batch)
+    table = Table(title="accuracy")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in accuracy.metrics.items():
+        table.add_row(name, fmt(value))
+    out.print(table)
+    readiness = accuracy.readiness
+    out.print(f"{accuracy.labelled} of {accuracy.predictions} predictions labelled; labels "
+              f"{'ready' if readiness.ready else 'not ready'}: {readiness.reason}")
+
+
+@app.command("batches")
+@friendly_errors
+def deployments_batches(deployment: IdArgument, url: UrlOption = None) -> None:
+    """The deployment's monitoring batches."""
+    dep = Deployment.get(deployment, url=url)
+    batches = dep.list_batches()
+    if not batches:
+        out.print(f"deployment {dep.id} has no monitoring batches")
+        return
+    table = Table(title=f"monitoring batches of {escape(dep.label)}")
+    for column in ("id", "name", "created", "locked", "start", "end"):
+        table.add_column(column, no_wrap=column == "id")
+    for b in batches:
+        table.add_row(b.id, escape(b.name), f"{b.created_at:%Y-%m-%d %H:%M}",
+                      "yes" if b.locked else "no",
+                      f"{b.start_time:%Y-%m-%d %H:%M}" if b.start_time else "-",
+                      f"{b.end_time:%Y-%m-%d %H:%M}" if b.end_time else "-")
+    out.print(table)
