@@ -12,6 +12,13 @@ from scenarist.checking import run_checks
 from scenarist.checks import CheckResult, CheckSpec, Outcome, StepOutcome, evaluate_check
 from scenarist.config import Project, load_project, validate_project
 from scenarist.datasets import read_dataset
+from scenarist.deployments import (
+    MODEL_REPLACEMENT_REASON,
+    Deployment,
+    DeploymentListFilters,
+    MonitoringBatch,
+    construct_duration_string,
+)
 from scenarist.errors import (
     ConfigError,
     ConfigProblem,
@@ -43,13 +50,17 @@ __all__ = [
     "CheckSpec",
     "ConfigError",
     "ConfigProblem",
+    "Deployment",
+    "DeploymentListFilters",
     "Evaluation",
     "EvaluationError",
     "EvaluationOptions",
     "EvaluationStore",
     "InputDataError",
     "LoadedModel",
+    "MODEL_REPLACEMENT_REASON",
     "ModelLoadError",
+    "MonitoringBatch",
     "NotFoundError",
     "Outcome",
     "Project",
@@ -57,6 +68,7 @@ __all__ = [
     "StepOutcome",
     "StoreError",
     "build_evaluation",
+    "construct_duration_string",
     "evaluate_check",
     "load_model",
     "load_project",
