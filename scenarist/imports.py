@@ -1,4 +1,9 @@
-"""Importing a user's `module:function` reference, with the project folder on the path."""
+"""Importing a user's `module:function` reference, with the project folder on the path.
+
+One process may serve several projects (a Prefect worker, the test suite) whose folders hold
+modules of the same name: the project's own folder comes first on `sys.path`, and a module
+already imported from another folder is imported again from this project's.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,8 @@ def import_function(reference: str, root: Path | None = None) -> Callable[..., A
     module_name, sep, attribute = reference.partition(":")
     if not sep or not module_name or not attribute:
         raise ConfigError(f"{reference!r} is not 'module:function' (e.g. 'monitoring:my_step')")
-    if root is not None and str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    if root is not None:
+        _prefer_project_modules(Path(root), module_name)
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - any import failure is the user's to fix
@@ -36,3 +41,17 @@ def import_function(reference: str, root: Path | None = None) -> Callable[..., A
     if not callable(target):
         raise ConfigError(f"{reference!r} is not callable")
     return target
+
+
+def _prefer_project_modules(root: Path, module_name: str) -> None:
+    folder = str(root.resolve())
+    if folder in sys.path:
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
+    top = module_name.split(".")[0]
+    cached = sys.modules.get(top)
+    origin = getattr(cached, "__file__", None)
+    local = (root / f"{top}.py").exists() or (root / top / "__init__.py").exists()
+    if cached is not None and local and not (origin and str(origin).startswith(folder)):
+        for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+            del sys.modules[name]
