@@ -11,16 +11,15 @@ import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from scenarist.errors import ConfigError
 
 
-def import_function(reference: str, root: Path | None = None) -> Callable[..., Any]:
+def import_function(reference: str, root: Path | str | None = None) -> Callable[..., object]:
     """The callable named by "package.module:function"; modules in `root` are importable.
 
-    Raises ConfigError saying what failed: the form, the module import (with its error) or the
-    missing attribute."""
+    Raises ConfigError saying what failed: the form, the module import (with its error), the
+    missing function (listing the module's functions) or a non-callable."""
     module_name, sep, attribute = reference.partition(":")
     if not sep or not module_name or not attribute:
         raise ConfigError(f"{reference!r} is not 'module:function' (e.g. 'monitoring:my_step')")
@@ -30,16 +29,20 @@ def import_function(reference: str, root: Path | None = None) -> Callable[..., A
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - any import failure is the user's to fix
         raise ConfigError(
-            f"cannot import module {module_name!r} for {reference!r}: "
-            f"{type(exc).__name__}: {exc}"
+            f"cannot import module {module_name!r} ({type(exc).__name__}: {exc}); modules "
+            "import from the project folder"
         ) from exc
-    target: Any = module
-    for part in attribute.split("."):
-        target = getattr(target, part, None)
-        if target is None:
-            raise ConfigError(f"module {module_name!r} has no attribute {attribute!r}")
+    target = getattr(module, attribute, None)
+    if target is None:
+        known = sorted(
+            name for name, value in vars(module).items()
+            if callable(value) and not name.startswith("_")
+            and getattr(value, "__module__", None) == module.__name__
+        )
+        raise ConfigError(f"module {module_name!r} has no function {attribute!r}; "
+                          f"functions: {', '.join(known) or 'none'}")
     if not callable(target):
-        raise ConfigError(f"{reference!r} is not callable")
+        raise ConfigError(f"{reference} is a {type(target).__name__}, not a function")
     return target
 
 

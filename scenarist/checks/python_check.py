@@ -10,17 +10,16 @@
 The function receives the latest evaluation, the previous one (None when there is none) and the
 spec's `params`. It returns an Outcome, an outcome string (case-insensitive) or an
 (outcome, message) tuple. A function that raises, or returns anything else, gives ERROR with the
-reason in the message: a broken check never crashes a run. Modules import with the project
-folder on `sys.path` (`project_on_path`); `scenarist validate` reports a function that does not
-import (`import_problem`).
+reason in the message: a broken check never crashes a run. Modules import from the project
+folder (`project_on_path`, then `scenarist.imports`); `scenarist validate` reports a function
+that does not import (`import_problem`).
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,10 @@ from scenarist.checks.base import EvaluationLike, factory, metric_value
 from scenarist.checks.outcome import Outcome
 from scenarist.checks.result import CheckResult, fmt_number, metric_key
 from scenarist.checks.specs import PythonCheckSpec
+from scenarist.errors import ConfigError
+from scenarist.imports import import_function
+
+_PROJECT_ROOT: ContextVar[Path | None] = ContextVar("project_root", default=None)
 
 
 class CheckFunctionError(Exception):
@@ -36,38 +39,20 @@ class CheckFunctionError(Exception):
 
 @contextmanager
 def project_on_path(root: Path | str | None) -> Iterator[None]:
-    """Make modules of the project folder `root` importable for the duration of the block."""
-    folder = str(Path(root).resolve()) if root is not None else None
-    added = folder is not None and folder not in sys.path
-    if added:
-        sys.path.insert(0, folder)
+    """Python checks evaluated in this block import their modules from the project `root`."""
+    token = _PROJECT_ROOT.set(Path(root).resolve() if root is not None else None)
     try:
         yield
     finally:
-        if added:
-            sys.path.remove(folder)
+        _PROJECT_ROOT.reset(token)
 
 
 def load_function(reference: str) -> Callable[..., Any]:
-    """The callable named by "module:function"; CheckFunctionError says what is wrong."""
-    module_name, _, function_name = reference.partition(":")
+    """The callable named by "module:function" (see `scenarist.imports.import_function`)."""
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the user's to fix
-        raise CheckFunctionError(
-            f"cannot import module {module_name!r} ({type(exc).__name__}: {exc}); modules "
-            "import from the project folder"
-        ) from exc
-    function = getattr(module, function_name, None)
-    if function is None:
-        known = sorted(n for n, v in vars(module).items()
-                       if callable(v) and not n.startswith("_") and
-                       getattr(v, "__module__", None) == module.__name__)
-        raise CheckFunctionError(f"module {module_name!r} has no function {function_name!r}; "
-                                 f"functions: {', '.join(known) or 'none'}")
-    if not callable(function):
-        raise CheckFunctionError(f"{reference} is a {type(function).__name__}, not a function")
-    return function
+        return import_function(reference, _PROJECT_ROOT.get())
+    except ConfigError as exc:
+        raise CheckFunctionError(str(exc)) from exc
 
 
 def import_problem(reference: str, root: Path | str | None) -> str | None:

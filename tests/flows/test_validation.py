@@ -73,7 +73,8 @@ def test_every_scenario_mistake_is_reported_with_its_location(project_copy):
     assert "does not parse" in problems.pop("scenarios.Conditions.steps[1].expressions.y")
     assert "cannot import module 'no_such_module'" in problems.pop(
         "scenarios.Python.steps[0].function")
-    assert "has no attribute 'missing'" in problems.pop("scenarios.Python.steps[1].function")
+    assert "has no function 'missing'; functions: present" in problems.pop(
+        "scenarios.Python.steps[1].function")
     assert "run_scenario cycle: Ping → Pong → Ping" in problems.pop("scenarios.Ping")
     assert "unknown scenario 'Nowhere'" in problems.pop("scenarios.Lost.steps[0].scenario")
     assert problems == {}
