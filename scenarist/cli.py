@@ -8,6 +8,7 @@
     scenarist checks run STORE [CHECK…] | checks history
     scenarist run SCENARIO [--var k=v]
     scenarist scenarios list | runs [SCENARIO] | log RUN_ID
+    scenarist outbox list | retry [ID…] | purge [ID…]
     scenarist demo [--dir DIR]
 
 User mistakes (a bad project file, a missing column, an unreachable store) print one clear
@@ -22,7 +23,7 @@ from typing import Annotated
 import typer
 
 from scenarist.build import build_evaluation
-from scenarist.commands import checks, deployments, scenarios, store
+from scenarist.commands import checks, deployments, outbox, scenarios, store
 from scenarist.commands.common import delayed_progress, err, fmt, friendly_errors, out
 from scenarist.config import load_project, validate_project
 
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(store.app, name="store")
 app.add_typer(checks.app, name="checks")
 app.add_typer(scenarios.app, name="scenarios")
+app.add_typer(outbox.app, name="outbox")
 app.add_typer(deployments.app, name="deployments")
 app.command("run")(scenarios.run)
 

@@ -9,8 +9,8 @@ SQLite files) resolve against `Project.root`, the folder of the project file. Co
 may contain `${ENV_VAR}`: they are resolved when used (`Connection.resolved_url()`), never when
 the project is loaded, so a project validates without its secrets.
 
-Scenario steps and reporters are permissive for now (`name` and `type` required, other keys
-kept as extras); checks (`scenarist.checks.specs`) are a union discriminated on `type`.
+Checks (`scenarist.checks.specs`), scenario steps (`scenarist.flows.specs`) and reporters
+(`scenarist.reporters.specs`) are unions discriminated on `type`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from scenarist import config_checks as checks
 from scenarist.checks.specs import CheckSpec, NumericRangeCheckSpec  # noqa: F401 - re-exported
 from scenarist.errors import ConfigError, ConfigProblem
 from scenarist.flows.specs import StepSpec
+from scenarist.reporters.specs import ReporterSpec
 
 PROJECT_FILE = "scenarist.yaml"
 
@@ -224,15 +225,6 @@ class TriggerSpec(BaseModel):
         return self
 
 
-class ReporterSpec(BaseModel):
-    """A scenario reporter; channel-specific keys (to, subject, when, …) are kept as extras."""
-
-    model_config = ConfigDict(extra="allow")
-
-    name: str = Field(description="Reporter name.")
-    type: str = Field(description="Channel, e.g. mail, webhook.")
-
-
 class ScenarioSpec(BaseModel):
     """An ordered list of steps with triggers, reporters and variables: one Prefect flow."""
 
@@ -340,6 +332,9 @@ def _load(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
         from scenarist.flows.validation import scenario_problems
 
         problems += scenario_problems(project)
+        from scenarist.reporters.render import reporter_problems
+
+        problems += reporter_problems(project)
     problems = checks.with_lines(problems, lines)
     return (project if not problems else None), problems
 

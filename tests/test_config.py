@@ -87,7 +87,7 @@ def test_reference_example_loads_as_is(example: Path) -> None:
     assert scenario.triggers[0].cron == "0 6 1 */3 *"
     assert scenario.steps[1].name == "MES_Warn"
     assert scenario.steps[1].checks == ["data drift < 0.45"]
-    assert scenario.reporters[0].model_extra["to"] == ["me@example.com"]
+    assert scenario.reporters[0].to == ["me@example.com"]
     assert validate_project(example) == []
     assert load_project(example / "scenarist.yaml") == project
     assert "root" not in project.model_dump() and "file" not in project.model_dump()

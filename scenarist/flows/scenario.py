@@ -37,6 +37,7 @@ from scenarist.flows.context import RunContext
 from scenarist.flows.logs import RunLogCapture
 from scenarist.flows.specs import RunScenarioStep
 from scenarist.flows.steps import STEP_FUNCTIONS, StepResult
+from scenarist.reporters.queue import queue_reports
 from scenarist.stores.database import connect
 from scenarist.stores.runs import StepRecord, record_scenario_end, record_scenario_start
 
@@ -120,6 +121,7 @@ async def scenario_flow(
                 log=capture.text(),
                 steps=records,
             )
+    await queue_reports(ctx, spec.reporters, capture.text(), engine, logger=log)
     await _publish_artifacts(scenario, ctx, records)
     return {
         "run_id": run_id,

@@ -1,0 +1,320 @@
+"""The outbox: rendered reporter messages waiting for delivery, and what became of them.
+
+    enqueue(engine, messages)                 one transaction; a key already queued is skipped
+    claim_due(engine, project, now, ids=None) pending messages whose time has come, claimed
+    mark_sent / mark_retry / mark_failed      the outcome of one delivery attempt
+    outbox_messages(engine, ...)              rows for `scenarist outbox list`
+    requeue(engine, ...), purge(engine, ...)  `scenarist outbox retry|purge`
+
+A message's `idempotency_key` (run id + reporter name) is unique: a retried or re-run flow
+cannot queue the same alert twice. Status: pending → sending (claimed by one sender, so two
+senders never both send it; a claim older than CLAIM_LEASE is considered abandoned) → sent, or
+back to pending with `next_attempt_at` (a temporary failure, exponential backoff), or failed
+(a permanent failure or attempts exhausted). A message stays until delivered or purged.
+Secrets are never stored: rows hold rendered text, recipients and attachments only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from scenarist.stores.schema import metadata
+
+STATUSES = ("pending", "sending", "sent", "failed")
+CLAIM_LEASE = timedelta(minutes=10)
+
+outbox_table = Table(
+    "scenarist_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(300), nullable=False, unique=True),
+    Column("project", String(200), nullable=False),
+    Column("scenario", String(200), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("reporter", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("html", Text, nullable=True),
+    Column("recipients", JSON, nullable=False),  # {"to": [...], "cc": [...], "bcc": [...]}
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_scenarist_outbox_due", "status", "next_attempt_at"),
+    Index("ix_scenarist_outbox_run", "run_id"),
+)
+
+outbox_attachments_table = Table(
+    "scenarist_outbox_attachments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "message_id",
+        Integer,
+        ForeignKey("scenarist_outbox.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(500), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Index("ix_scenarist_outbox_attachments_message", "message_id"),
+)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a mail, captured when the message was queued."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message, as the outbox keeps it. Webhooks use `body` (the JSON payload)."""
+
+    reporter: str
+    type: str
+    body: str
+    subject: str | None = None
+    html: str | None = None
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message to queue, with where it comes from."""
+
+    project: str
+    scenario: str
+    run_id: str
+    message: Message
+
+    @property
+    def idempotency_key(self) -> str:
+        return idempotency_key(self.run_id, self.message.reporter)
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One outbox row (without its attachments' content)."""
+
+    id: int
+    idempotency_key: str
+    project: str
+    scenario: str
+    run_id: str
+    reporter: str
+    type: str
+    status: str
+    subject: str | None
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def idempotency_key(run_id: str, reporter: str) -> str:
+    """The key that makes a message unique: the run and the reporter."""
+    return f"{run_id}/{reporter}"
+
+
+def enqueue(engine: Engine, messages: Sequence[QueuedMessage],
+            now: datetime | None = None) -> list[int | None]:
+    """Queue `messages` in one transaction; returns each one's id, None for a message whose
+    idempotency key was already queued (it is left as it is)."""
+    now = now or _now()
+    ids: list[int | None] = []
+    with engine.begin() as conn:
+        for queued in messages:
+            message = queued.message
+            values = dict(
+                idempotency_key=queued.idempotency_key, project=queued.project,
+                scenario=queued.scenario, run_id=queued.run_id, reporter=message.reporter,
+                type=message.type, status="pending", subject=message.subject, body=message.body,
+                html=message.html,
+                recipients={"to": list(message.to), "cc": list(message.cc),
+                            "bcc": list(message.bcc)},
+                attempts=0, created_at=now, next_attempt_at=now,
+            )
+            new_id = conn.execute(_insert_unless_queued(conn.dialect.name, values)).scalar()
+            ids.append(new_id)
+            if new_id is not None and message.attachments:
+                conn.execute(insert(outbox_attachments_table), [
+                    {"message_id": new_id, "position": i, "filename": a.filename,
+                     "content_type": a.content_type, "content": a.content}
+                    for i, a in enumerate(message.attachments)
+                ])
+    return ids
+
+
+def _insert_unless_queued(dialect: str, values: dict[str, Any]):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - scenarist supports SQLite and PostgreSQL
+        raise NotImplementedError(f"the outbox does not support {dialect}")
+    return (dialect_insert(outbox_table).values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(outbox_table.c.id))
+
+
+def claim_due(engine: Engine, project: str, now: datetime | None = None,
+              ids: Sequence[int] | None = None) -> list[tuple[OutboxRecord, Message]]:
+    """Claim the project's messages due for an attempt (pending and due, or claimed by a sender
+    that gave up more than CLAIM_LEASE ago); each is claimed by exactly one caller."""
+    now = now or _now()
+    t = outbox_table
+    due = or_(and_(t.c.status == "pending", t.c.next_attempt_at <= now),
+              and_(t.c.status == "sending", t.c.last_attempt_at < now - CLAIM_LEASE))
+    query = select(t.c.id).where(t.c.project == project, due).order_by(t.c.id)
+    if ids is not None:
+        query = query.where(t.c.id.in_(list(ids)))
+    claimed: list[tuple[OutboxRecord, Message]] = []
+    with engine.begin() as conn:
+        candidates = conn.execute(query).scalars().all()
+    for message_id in candidates:
+        with engine.begin() as conn:
+            won = conn.execute(
+                update(t).where(t.c.id == message_id, due)
+                .values(status="sending", last_attempt_at=now, attempts=t.c.attempts + 1)
+            ).rowcount
+            if won:
+                claimed.append(_load(conn, message_id))
+    return claimed
+
+
+def _load(conn, message_id: int) -> tuple[OutboxRecord, Message]:
+    row = conn.execute(select(outbox_table).where(outbox_table.c.id == message_id)).one()
+    attachments = conn.execute(
+        select(outbox_attachments_table)
+        .where(outbox_attachments_table.c.message_id == message_id)
+        .order_by(outbox_attachments_table.c.position)
+    ).all()
+    recipients = row.recipients or {}
+    message = Message(
+        reporter=row.reporter, type=row.type, body=row.body, subject=row.subject, html=row.html,
+        to=tuple(recipients.get("to", ())), cc=tuple(recipients.get("cc", ())),
+        bcc=tuple(recipients.get("bcc", ())),
+        attachments=tuple(Attachment(a.filename, bytes(a.content), a.content_type)
+                          for a in attachments),
+    )
+    return _record(row), message
+
+
+def mark_sent(engine: Engine, message_id: int, note: str | None = None,
+              now: datetime | None = None) -> None:
+    """Delivered (`note`: e.g. recipients the server refused while accepting others)."""
+    _set(engine, message_id, status="sent", sent_at=now or _now(), last_error=note)
+
+
+def mark_retry(engine: Engine, message_id: int, error: str, next_attempt_at: datetime) -> None:
+    """A temporary failure: pending again, not before `next_attempt_at`."""
+    _set(engine, message_id, status="pending", last_error=error, next_attempt_at=next_attempt_at)
+
+
+def mark_failed(engine: Engine, message_id: int, error: str) -> None:
+    """A permanent failure, or attempts exhausted: kept until `retry` or `purge`."""
+    _set(engine, message_id, status="failed", last_error=error)
+
+
+def _set(engine: Engine, message_id: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(outbox_table).where(outbox_table.c.id == message_id).values(**values))
+
+
+def outbox_messages(engine: Engine, project: str | None = None, *,
+                    statuses: Sequence[str] | None = None, run_id: str | None = None,
+                    limit: int | None = None) -> list[OutboxRecord]:
+    """Messages, oldest first, optionally of one project, statuses or run."""
+    t = outbox_table
+    columns = [c for c in t.c if c.name not in ("body", "html", "recipients")]
+    query = select(*columns).order_by(t.c.id)
+    if project is not None:
+        query = query.where(t.c.project == project)
+    if statuses:
+        query = query.where(t.c.status.in_(list(statuses)))
+    if run_id is not None:
+        query = query.where(t.c.run_id == run_id)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return [_record(row) for row in conn.execute(query).all()]
+
+
+def requeue(engine: Engine, project: str, ids: Sequence[int] | None = None,
+            now: datetime | None = None) -> int:
+    """Make failed and pending messages (or only `ids`) due now with a fresh attempt budget;
+    returns how many. Sent messages are never requeued."""
+    t = outbox_table
+    query = (update(t).where(t.c.project == project, t.c.status.in_(("pending", "failed")))
+             .values(status="pending", attempts=0, next_attempt_at=now or _now()))
+    if ids is not None:
+        query = query.where(t.c.id.in_(list(ids)))
+    with engine.begin() as conn:
+        return conn.execute(query).rowcount
+
+
+def purge(engine: Engine, project: str, *, ids: Sequence[int] | None = None,
+          statuses: Sequence[str] = ("sent",), older_than: datetime | None = None) -> int:
+    """Delete messages of `project` (by id, or by status and age); returns how many."""
+    t = outbox_table
+    query = delete(t).where(t.c.project == project)
+    if ids is not None:
+        query = query.where(t.c.id.in_(list(ids)))
+    else:
+        query = query.where(t.c.status.in_(list(statuses)))
+    if older_than is not None:
+        query = query.where(t.c.created_at < older_than)
+    with engine.begin() as conn:
+        ids_gone = select(t.c.id).where(query.whereclause)
+        conn.execute(delete(outbox_attachments_table)
+                     .where(outbox_attachments_table.c.message_id.in_(ids_gone)))
+        return conn.execute(query).rowcount
+
+
+def _record(row: Any) -> OutboxRecord:
+    values = {name: getattr(row, name) for name in OutboxRecord.__dataclass_fields__}
+    for name in ("created_at", "next_attempt_at", "last_attempt_at", "sent_at"):
+        if values[name] is not None and values[name].tzinfo is None:  # SQLite drops the zone
+            values[name] = values[name].replace(tzinfo=timezone.utc)
+    return OutboxRecord(**values)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
