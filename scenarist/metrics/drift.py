@@ -52,7 +52,12 @@ import numpy as np
 import pandas as pd
 
 from scenarist.errors import InputDataError
-from scenarist.metrics.drift_stats import categorical_stats, numeric_stats, sorted_value_counts
+from scenarist.metrics.drift_stats import (
+    categorical_stats,
+    numeric_stats,
+    quantile_bins,
+    sorted_value_counts,
+)
 from scenarist.metrics.values import ColumnKind, MetricValue
 
 # Evidently's limits: integer columns with ≤ 10 distinct values are categorical; numeric columns
@@ -92,6 +97,46 @@ METHODS: dict[str, _Method] = {
 _NUMERIC_ONLY = {name for name, m in METHODS.items() if m.kinds == ("numeric",)}
 
 
+HISTOGRAM_CATEGORIES = 20  # categories kept by name in a histogram; the rest is "(other)"
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Both batches' counts over the bins the statistics used, for reports.
+
+    Numeric columns: the reference-quantile bins (`edges` are the inner edges; the outer bins
+    are open-ended). Categorical columns: the most frequent categories, the rest as "(other)".
+    """
+
+    bins: tuple[str, ...]
+    reference: tuple[int, ...]
+    current: tuple[int, ...]
+    edges: tuple[float, ...] | None = None
+
+    @classmethod
+    def numeric(cls, edges: np.ndarray, ref: np.ndarray, cur: np.ndarray) -> Histogram:
+        bounds = ["-inf", *(f"{e:.4g}" for e in edges), "inf"]
+        bins = tuple(f"[{low}, {high})" for low, high in zip(bounds, bounds[1:], strict=False))
+        return cls(bins, tuple(map(int, ref)), tuple(map(int, cur)), tuple(map(float, edges)))
+
+    @classmethod
+    def categorical(cls, labels: Sequence[object], ref: np.ndarray, cur: np.ndarray) -> Histogram:
+        order = np.argsort(-(ref + cur), kind="stable")
+        keep, rest = order[:HISTOGRAM_CATEGORIES], order[HISTOGRAM_CATEGORIES:]
+        bins = [str(labels[i]) for i in keep]
+        ref_counts, cur_counts = [int(ref[i]) for i in keep], [int(cur[i]) for i in keep]
+        if len(rest):
+            bins.append("(other)")
+            ref_counts.append(int(ref[rest].sum()))
+            cur_counts.append(int(cur[rest].sum()))
+        return cls(tuple(bins), tuple(ref_counts), tuple(cur_counts))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"bins": list(self.bins), "reference": list(self.reference),
+                "current": list(self.current), "edges": None if self.edges is None
+                else list(self.edges)}
+
+
 @dataclass(frozen=True)
 class FeatureDrift:
     """Drift of one column: every statistic of its kind and the verdict of one method."""
@@ -103,6 +148,7 @@ class FeatureDrift:
     threshold: float
     drifted: bool
     stats: Mapping[str, float] = field(hash=False)
+    histogram: Histogram | None = field(default=None, compare=False, hash=False)
 
     def metric_values(self) -> list[MetricValue]:
         """Every statistic, `feature_drift` (the score) and `drifted` (0/1), long-form."""
@@ -209,7 +255,9 @@ def _column_drift(
             f"method {method!r} needs a numeric column but {name!r} is categorical; choose one "
             f"of {[m for m, spec in METHODS.items() if 'categorical' in spec.kinds]}"
         )
-    kind, stats, n_ref = _column_stats(name, ref, cur, kind, keep_numeric=method in _NUMERIC_ONLY)
+    kind, stats, n_ref, histogram = _column_stats(
+        name, ref, cur, kind, keep_numeric=method in _NUMERIC_ONLY
+    )
     if method == "auto":
         method = _auto_method(kind, n_ref, "z_pvalue" in stats)
     spec = METHODS[method]
@@ -227,22 +275,27 @@ def _column_drift(
         threshold=limit,
         drifted=bool(spec.drifted(score, limit)),
         stats=stats,
+        histogram=histogram,
     )
 
 
 def _column_stats(
     name: str, ref: pd.Series, cur: pd.Series, kind: ColumnKind, *, keep_numeric: bool
-) -> tuple[ColumnKind, dict[str, float], int]:
-    """(kind analysed as, statistics, non-missing reference count) of one column."""
+) -> tuple[ColumnKind, dict[str, float], int, Histogram]:
+    """(kind analysed as, statistics, non-missing reference count, histogram) of one column."""
     if kind == "categorical":
-        ref_counts, cur_counts = _aligned_value_counts(name, ref, cur)
-        return kind, categorical_stats(ref_counts, cur_counts), int(ref_counts.sum())
+        labels, ref_counts, cur_counts = _aligned_value_counts(name, ref, cur)
+        return (kind, categorical_stats(ref_counts, cur_counts), int(ref_counts.sum()),
+                Histogram.categorical(labels, ref_counts, cur_counts))
     ref_values = _sorted_finite(name, ref, "reference")
     cur_values = _sorted_finite(name, cur, "current")
     if keep_numeric or not _few_distinct(ref_values, cur_values):
-        return kind, numeric_stats(ref_values, cur_values), len(ref_values)
-    ref_counts, cur_counts = _aligned_sorted_counts(ref_values, cur_values)
-    return "categorical", categorical_stats(ref_counts, cur_counts), len(ref_values)
+        edges, ref_counts, cur_counts = quantile_bins(ref_values, cur_values)
+        stats = numeric_stats(ref_values, cur_values, (ref_counts, cur_counts))
+        return kind, stats, len(ref_values), Histogram.numeric(edges, ref_counts, cur_counts)
+    labels, ref_counts, cur_counts = _aligned_sorted_counts(ref_values, cur_values)
+    return ("categorical", categorical_stats(ref_counts, cur_counts), len(ref_values),
+            Histogram.categorical([f"{v:g}" for v in labels], ref_counts, cur_counts))
 
 
 def _auto_method(kind: ColumnKind, n_ref: int, binary: bool) -> str:
@@ -302,24 +355,27 @@ def _few_distinct(ref: np.ndarray, cur: np.ndarray) -> bool:
     return len(union) <= LOW_CARDINALITY_LIMIT
 
 
-def _aligned_sorted_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _aligned_sorted_counts(
+    ref: np.ndarray, cur: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     (ref_keys, ref_n), (cur_keys, cur_n) = sorted_value_counts(ref), sorted_value_counts(cur)
     union = np.union1d(ref_keys, cur_keys)
     ref_counts = np.zeros(len(union), dtype=np.int64)
     cur_counts = np.zeros(len(union), dtype=np.int64)
     ref_counts[np.searchsorted(union, ref_keys)] = ref_n
     cur_counts[np.searchsorted(union, cur_keys)] = cur_n
-    return ref_counts, cur_counts
+    return union, ref_counts, cur_counts
 
 
 def _aligned_value_counts(
     name: str, ref: pd.Series, cur: pd.Series
-) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of each batch over the union of the categories, in one order."""
+) -> tuple[list[object], np.ndarray, np.ndarray]:
+    """The union of the categories and each batch's counts over it, in one order."""
     ref_counts = _value_counts(name, ref, "reference")
     cur_counts = _value_counts(name, cur, "current")
     union = ref_counts.index.append(cur_counts.index).unique()
     return (
+        list(union),
         ref_counts.reindex(union, fill_value=0).to_numpy(dtype=np.int64),
         cur_counts.reindex(union, fill_value=0).to_numpy(dtype=np.int64),
     )

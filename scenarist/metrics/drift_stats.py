@@ -52,10 +52,14 @@ KS_EXACT_MAX_N = 10_000  # scipy's MAX_AUTO_N: ks_2samp(method="auto") is exact 
 WASSERSTEIN_MIN_NORM = 0.001  # Evidently's floor for the reference's standard deviation
 
 
-def numeric_stats(ref: np.ndarray, cur: np.ndarray) -> dict[str, float]:
-    """All numeric statistics of two sorted, finite, non-empty float64 arrays."""
+def numeric_stats(
+    ref: np.ndarray, cur: np.ndarray, bin_counts: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, float]:
+    """All numeric statistics of two sorted, finite, non-empty float64 arrays.
+
+    `bin_counts`: the batches' `quantile_bins` counts when the caller already has them."""
     ks_statistic, wasserstein_raw = _ecdf_gaps(ref, cur)
-    ref_counts, cur_counts = quantile_bin_counts(ref, cur)
+    ref_counts, cur_counts = bin_counts if bin_counts is not None else quantile_bin_counts(ref, cur)
     return {
         "ks_statistic": ks_statistic,
         "ks_pvalue": _ks_pvalue(ks_statistic, ref, cur),
@@ -86,10 +90,18 @@ def sorted_value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], np.diff(np.r_[starts, len(values)])
 
 
+def quantile_bins(
+    ref: np.ndarray, cur: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference's inner quantile edges and both sorted batches' counts in those bins."""
+    edges = np.unique(_sorted_quantiles(ref, np.linspace(0.0, 1.0, N_QUANTILE_BINS + 1)[1:-1]))
+    return edges, _bin_counts(ref, edges), _bin_counts(cur, edges)
+
+
 def quantile_bin_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Counts of both sorted batches in the reference's quantile bins (see module docstring)."""
-    edges = np.unique(_sorted_quantiles(ref, np.linspace(0.0, 1.0, N_QUANTILE_BINS + 1)[1:-1]))
-    return _bin_counts(ref, edges), _bin_counts(cur, edges)
+    _edges, ref_counts, cur_counts = quantile_bins(ref, cur)
+    return ref_counts, cur_counts
 
 
 def psi(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:

@@ -160,6 +160,7 @@ def compute_evaluation(
             "drift_methods": {d.feature: d.method for d in drifts},
             "drift_thresholds": {d.feature: d.threshold for d in drifts},
             "drifted_features": [d.feature for d in drifts if d.drifted],
+            "histograms": {d.feature: d.histogram.as_dict() for d in drifts if d.histogram},
             "top_drifted_features": _top_drifted(drifts, dataset_drift.feature_importance),
             "prediction_drift_method": prediction.method,
             "prediction_drift_reference_rows": len(reference_sample),

@@ -376,3 +376,26 @@ def test_unknown_or_unfit_method_is_an_input_error_listing_the_choices() -> None
         feature_drift(frame, frame, kinds={"s": "numeric"})
     with pytest.raises(InputDataError, match=r"unknown kind 'ordinal' for column 'x'"):
         feature_drift(frame, frame, kinds={"x": "ordinal"})  # type: ignore[dict-item]
+
+
+def test_histograms_are_the_bins_the_statistics_used():
+    rng = np.random.default_rng(7)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    ref = pd.DataFrame({"x": rng.normal(size=2_000), "c": rng.choice(letters, 2_000)})
+    cur = pd.DataFrame({"x": rng.normal(0.5, 1, size=1_500), "c": rng.choice(list("abc"), 1_500)})
+    by_feature = {d.feature: d for d in feature_drift(ref, cur)}
+
+    numeric = by_feature["x"].histogram
+    edges = np.array([-np.inf, *numeric.edges, np.inf])
+    assert list(numeric.reference) == list(np.histogram(ref["x"], edges)[0])
+    assert list(numeric.current) == list(np.histogram(cur["x"], edges)[0])
+    assert len(numeric.bins) == len(numeric.edges) + 1 == 10
+    expected_psi = numpy_psi(np.array(numeric.reference), np.array(numeric.current))
+    assert by_feature["x"].stats["psi"] == pytest.approx(expected_psi, rel=1e-12)
+
+    categorical = by_feature["c"].histogram
+    assert len(categorical.bins) == 21 and categorical.bins[-1] == "(other)"  # 20 kept + other
+    assert sum(categorical.reference) == 2_000 and sum(categorical.current) == 1_500
+    counts = ref["c"].value_counts()
+    for name, count in zip(categorical.bins[:-1], categorical.reference[:-1], strict=True):
+        assert counts[name] == count
