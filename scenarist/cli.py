@@ -9,6 +9,7 @@
     scenarist run SCENARIO [--var k=v]
     scenarist scenarios list | runs [SCENARIO] | log RUN_ID
     scenarist outbox list | retry [ID…] | purge [ID…]
+    scenarist report STORE [--label L] [-o report.html]
     scenarist demo [--dir DIR]
 
 User mistakes (a bad project file, a missing column, an unreachable store) print one clear
@@ -23,7 +24,7 @@ from typing import Annotated
 import typer
 
 from scenarist.build import build_evaluation
-from scenarist.commands import checks, deployments, outbox, scenarios, store
+from scenarist.commands import checks, deployments, outbox, report, scenarios, store
 from scenarist.commands.common import delayed_progress, err, fmt, friendly_errors, out
 from scenarist.config import load_project, validate_project
 
@@ -39,6 +40,7 @@ app.add_typer(scenarios.app, name="scenarios")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(deployments.app, name="deployments")
 app.command("run")(scenarios.run)
+app.command("report")(report.report)
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""Reports rendered from stored results (never computed inside metric code)."""
