@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from scenarist.deployments.batches import batch_ids, batch_keys
+from scenarist.deployments.batches import batch_ids, batch_keys, list_batches
 from scenarist.deployments.durations import TimeLike, epoch_hour, resolve_window
 from scenarist.deployments.model_info import OUTPUT, PREDICTION
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.metrics.drift import column_kinds, feature_drift
+from scenarist.stores.deployment_files import NO_BATCH
 from scenarist.stores.deployment_tables import predictions
 
 if TYPE_CHECKING:
@@ -117,6 +118,8 @@ def current_rows(self: Deployment, first: datetime, last: datetime, batches: Bat
     wanted = None if columns is None else [*columns, "ts", "model_version"]
     ids = batch_ids(self, batches if batches is None or isinstance(batches, str)
                     else list(batches))
+    if ids is None:  # every live batch and the rows without one: never a deleted batch's files
+        ids = [b.id for b in list_batches(self)] + [NO_BATCH]
     frame = self.files.read(epoch_hour(first), epoch_hour(last), ids, wanted)
     if frame.empty:
         return frame

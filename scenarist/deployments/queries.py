@@ -128,10 +128,12 @@ def get_service_stats_over_time(self: Deployment, metric: str = "total_predictio
     bins = (_request_bins(self, first, last, batches, model_version, bucket=hours)
             if needs_bins else None)
     index = _buckets(first, last, hours)
+    by_bucket = dict(tuple(bins.groupby("bucket"))) if bins is not None else {}
+    empty = pd.DataFrame({"bin": [], "count": []})
     values = []
     for bucket in range(len(index)):
         row = sums.loc[bucket] if bucket in sums.index else pd.Series(dtype=float)
-        chosen = bins[bins["bucket"] == bucket] if bins is not None else None
+        chosen = by_bucket.get(bucket, empty) if bins is not None else None
         values.append(_service_values(row, chosen, only=metric)[metric])
     return pd.Series(values, index=index, name=metric, dtype=float)
 

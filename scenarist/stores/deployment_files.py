@@ -13,7 +13,9 @@ removed when it fails (`discard`). Readers ignore `.tmp` files, so a reader neve
 rows whose predictions are not committed. A crash between the commit and the rename leaves
 `.tmp` files behind: their predictions count in every statistic (service stats, accuracy) but
 their features are missing from drift. Renaming such a file by hand (dropping `.tmp`) restores
-them; a `.tmp` file of a call that was rejected is removed by that call itself.
+them; a `.tmp` file of a call that was rejected is removed by that call itself. Deleting a
+monitoring batch removes its rows in one transaction and its folder afterwards; readers only
+open the folders of live batches, so a crash in between leaves unread files, never wrong drift.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class FeatureFiles:
             raise StoreError(f"cannot write the reference data to {path}: {exc}") from exc
 
     def delete_batch(self, batch_id: str) -> None:
+        """Remove a deleted batch's files (after its rows are gone: readers already skip it)."""
         shutil.rmtree(self.folder / f"batch={batch_id}", ignore_errors=True)
 
     # -- reading ----------------------------------------------------------------------------

@@ -49,6 +49,9 @@ PREDICTION_COLUMNS: dict[str, str] = {
 def id_texts(values: Any) -> np.ndarray:
     """Ids as an object array of str; None/NaN stay None."""
     array = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values
+    if isinstance(array, np.ndarray) and array.dtype == object and \
+            pd.api.types.infer_dtype(array, skipna=True) == "string":
+        return array  # already str (and None/NaN): nothing to convert
     try:
         texts = pa.array(array, from_pandas=True).cast(pa.string())
         return texts.to_numpy(zero_copy_only=False)
@@ -58,6 +61,7 @@ def id_texts(values: Any) -> np.ndarray:
 
 def hash_texts(texts: np.ndarray) -> np.ndarray:
     """64-bit hashes (int64, never 0) of an object array of str without None."""
+    texts = np.asarray(texts, dtype=object)
     if len(texts) == 0:
         return np.empty(0, dtype=np.int64)
     hashed = pd.util.hash_array(texts, categorize=False).view(np.int64)
