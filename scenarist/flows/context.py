@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from scenarist.checks.outcome import StepOutcome
@@ -48,7 +49,7 @@ class RunContext:
     step_outcomes: dict[str, StepOutcome | None] = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     evaluation: dict[str, Any] | None = None
-    artifacts: list[str] = field(default_factory=list)
+    evaluation_report_path: Path | None = None  # the HTML report of `evaluation`, once written
 
     @property
     def outcome(self) -> StepOutcome:

@@ -107,6 +107,7 @@ async def scenario_flow(
         try:
             for position, step in enumerate(spec.steps):
                 records.append(await _run_one(position, step, ctx, project, depth, log))
+            await _write_evaluation_report(ctx, log)
         except asyncio.CancelledError:
             ctx.step_outcomes[spec.steps[len(records)].name] = StepOutcome.ABORTED
             raise
@@ -259,6 +260,24 @@ async def _run_child(
     return StepResult(
         StepOutcome(result["outcome"]), f"scenario {step.scenario!r} → {result['outcome']}"
     )
+
+
+async def _write_evaluation_report(ctx: RunContext, log) -> None:
+    """The HTML report of the evaluation this run built (for reporters' `evaluation_report`);
+    a report that cannot be written is logged, never a failed run."""
+    if ctx.evaluation is None:
+        return
+    from scenarist.reports.html import write_report
+
+    try:
+        ctx.evaluation_report_path = await anyio.to_thread.run_sync(
+            lambda: write_report(ctx.project, ctx.evaluation["store"],
+                                 label=ctx.evaluation["label"])
+        )
+    except Exception as exc:  # noqa: BLE001 - a report is an extra, not the run's outcome
+        log.warning("could not write the HTML evaluation report: %s", exc)
+        return
+    log.info("HTML evaluation report: %s", ctx.evaluation_report_path)
 
 
 async def _run_url(run_id: str) -> str | None:

@@ -220,6 +220,8 @@ def test_the_monitor_scenario_records_runs_checks_log_and_artifacts(project, sto
     assert steps[1].outcome == "WARNING" and steps[1].started_at is not None
     assert "evaluated '2017Q4' into 'the_MES'" in run["log"]
     assert "check 'data drift < 0.45': WARNING" in run["log"]
+    report = project / ".scenarist" / "reports" / "the_MES" / "2017Q4.html"
+    assert f"HTML evaluation report: {report}" in run["log"] and report.is_file()
 
     from scenarist.stores.check_results import check_history
 
