@@ -35,21 +35,23 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from scenarist.deployments.batches import resolve_batch
 from scenarist.deployments.durations import HOUR, as_epoch_seconds, to_utc
 from scenarist.deployments.model_info import OUTPUT, PREDICTION, PROBA, frame_types, value_type
-from scenarist.deployments.rows import hash_checked_ids, name_rows, request_time_bins
+from scenarist.deployments.rollups import (
+    ingest_rollups,
+    lock_deployment,
+    request_rollups,
+    write_rollups,
+)
+from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.errors import ConfigError, InputDataError, StoreError
 from scenarist.stores.database import display_url
 from scenarist.stores.deployment_files import StagedFiles
-from scenarist.stores.deployment_tables import ROLLUP_KEY, deployments, hourly, request_times
-from scenarist.stores.prediction_log import DEFAULT_CHUNK_SIZE, insert_predictions, upsert_add
+from scenarist.stores.deployment_tables import deployments
+from scenarist.stores.prediction_log import DEFAULT_CHUNK_SIZE, insert_predictions
 
 if TYPE_CHECKING:
     from scenarist.deployments.deployment import Deployment
 
 _INTEGRITY = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
-HOURLY_SUMS = ("predictions", "requests", "timed_requests", "request_ms_sum", "errors",
-               "slow_requests", "warnings", "labelled", "abs_error_sum", "sq_error_sum",
-               "ape_sum", "actual_sum", "actual_sq_sum")
-
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -107,7 +109,7 @@ def log_batch(
     }
     if proba is not None:
         columns["proba"] = proba
-    rollups = _ingest_rollups(self, hours, seconds, warning, request, batch_key)
+    rollups = ingest_rollups(self, hours, seconds, warning, request, batch_key)
 
     parquet = None
     if self.settings.predictions_data_collection.enabled:
@@ -125,7 +127,7 @@ def log_batch(
                    if parquet is not None else None)
         try:
             with self._engine.begin() as conn:
-                last = _lock(conn, self)
+                last = lock_deployment(conn, self)
                 if last is not None and seconds.min() < last:
                     early = seconds < last
                     raise InputDataError(
@@ -136,7 +138,7 @@ def log_batch(
                 if batch is not None:
                     resolve_batch(self, batch.id, conn=conn)  # locked meanwhile?
                 insert_predictions(conn, columns, chunk_size=chunk_size)
-                _write_rollups(conn, rollups)
+                write_rollups(conn, rollups)
                 facts = dict(self.reference_facts)
                 if not facts["model"].get("feature_types"):
                     facts["model"] = {**facts["model"], "feature_types": frame_types(
@@ -196,11 +198,11 @@ def log_errors(self: Deployment, timestamps: Sequence[Any],
         times = np.full(n, float(times))
     batch = resolve_batch(self, batch_id) if batch_id is not None else None
     hours = (seconds // HOUR).astype(np.int64)
-    rollups = _request_rollups(self, hours, times, batch.key if batch else 0, per_row=True)
+    rollups = request_rollups(self, hours, times, batch.key if batch else 0, per_row=True)
     rollups[0]["errors"] = rollups[0]["requests"]
     with self._engine.begin() as conn:
-        _lock(conn, self)
-        _write_rollups(conn, rollups)
+        lock_deployment(conn, self)
+        write_rollups(conn, rollups)
     return n
 
 
@@ -354,76 +356,6 @@ def _request_ms(request_ms: Any, n: int) -> Any:
         return array if array.ndim else float(array)
     raise InputDataError(f"request_ms must be one number (the call's request) or {n} numbers "
                          f"(one request per row); got shape {array.shape}")
-
-
-# -- rollups ------------------------------------------------------------------------------------
-
-def _ingest_rollups(self: Deployment, hours: np.ndarray, seconds: np.ndarray,
-                    warning: np.ndarray, request: Any, batch_key: int
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    per_row = request is not None and np.ndim(request) == 1
-    if per_row:
-        main, bins = _request_rollups(self, hours, request, batch_key, per_row=True)
-    else:
-        last_hour = np.array([int(seconds.max() // HOUR)])
-        times = None if request is None else np.array([request])
-        main, bins = _request_rollups(self, last_hour, times, batch_key, per_row=True)
-    counts = pd.DataFrame({"hour": hours, "warnings": warning.astype(np.int64), "ts": seconds}
-                          ).groupby("hour").agg(predictions=("ts", "size"),
-                                                warnings=("warnings", "sum"), max_ts=("ts", "max"))
-    main = main.set_index("hour")
-    merged = counts.join(main[["requests", "timed_requests", "request_ms_sum", "slow_requests"]],
-                         how="outer").fillna(0).reset_index()
-    merged["max_ts"] = merged["max_ts"].where(merged["max_ts"] > 0, None)
-    return _keyed(self, merged, batch_key), bins
-
-
-def _request_rollups(self: Deployment, hours: np.ndarray, times: np.ndarray | None,
-                     batch_key: int, *, per_row: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    slow = self.settings.service.slow_request_ms
-    frame = pd.DataFrame({"hour": hours, "requests": 1})
-    if times is None:
-        frame["timed_requests"], frame["request_ms_sum"], frame["slow_requests"] = 0, 0.0, 0
-    else:
-        frame["timed_requests"], frame["request_ms_sum"] = 1, times
-        frame["slow_requests"] = (times > slow).astype(np.int64)
-    main = frame.groupby("hour", as_index=False).sum()
-    main["predictions"] = 0
-    main["warnings"] = 0
-    main["errors"] = 0
-    bins = pd.DataFrame(columns=["hour", "bin", "count"])
-    if times is not None:
-        bins = (pd.DataFrame({"hour": hours, "bin": request_time_bins(times)})
-                .groupby(["hour", "bin"]).size().rename("count").reset_index())
-    return _keyed(self, main, batch_key), _keyed(self, bins, batch_key)
-
-
-def _keyed(self: Deployment, frame: pd.DataFrame, batch_key: int) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["deployment_key"] = self.key
-    frame["batch_key"] = batch_key
-    frame["model_version"] = self.model_version
-    return frame
-
-
-def _write_rollups(conn: Any, rollups: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    main, bins = rollups
-    main = main.assign(**{c: 0 for c in HOURLY_SUMS if c not in main.columns})
-    if "max_ts" not in main.columns:
-        main = main.assign(max_ts=None)
-    upsert_add(conn, hourly, main[[*ROLLUP_KEY, *HOURLY_SUMS, "max_ts"]], ROLLUP_KEY,
-               add=HOURLY_SUMS, greatest=("max_ts",))
-    if len(bins):
-        upsert_add(conn, request_times, bins[[*ROLLUP_KEY, "bin", "count"]],
-                   (*ROLLUP_KEY, "bin"), add=("count",))
-
-
-def _lock(conn: Any, self: Deployment) -> float | None:
-    """Lock the deployment row for this transaction; its latest logged timestamp."""
-    conn.execute(update(deployments).where(deployments.c.key == self.key)
-                 .values(updated_at=deployments.c.updated_at))
-    return conn.execute(select(deployments.c.last_timestamp)
-                        .where(deployments.c.key == self.key)).scalar()
 
 
 def _duplicates(self: Deployment, texts: np.ndarray, hashes: np.ndarray) -> InputDataError:

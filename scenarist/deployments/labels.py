@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, select, update
 
-from scenarist.deployments.ingest import HOURLY_SUMS, _lock, _write_rollups
+from scenarist.deployments.rollups import HOURLY_SUMS, lock_deployment, write_rollups
 from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.errors import InputDataError
 from scenarist.stores.deployment_tables import ROLLUP_KEY, outcomes, predictions
@@ -60,7 +60,7 @@ def log_labels(self: Deployment, sample_ids: Sequence[Any], labels: Sequence[Any
     values = _label_values(self, labels, texts)
     with _writing(self._engine, f"log labels of deployment {self.id}"), \
             self._engine.begin() as conn:
-        _lock(conn, self)
+        lock_deployment(conn, self)
         rows = _rows(conn, self.key, predictions.c.sample_hash, hashes)
         rows["new"] = pd.Series(values, index=hashes).reindex(rows["sample_hash"]).to_numpy()
         known = np.isin(hashes, rows["sample_hash"].to_numpy())
@@ -142,7 +142,7 @@ def _update_rollups(conn: Any, self: Deployment, rows: pd.DataFrame) -> None:
         main["actual_sq_sum"] = sign * y ** 2
     main = main.groupby(list(ROLLUP_KEY), as_index=False).sum()
     main = main.assign(**{c: 0 for c in HOURLY_SUMS if c not in main.columns}, max_ts=None)
-    _write_rollups(conn, (main, pd.DataFrame()))
+    write_rollups(conn, (main, pd.DataFrame()))
     if self.model.is_classifier:
         _update_outcomes(conn, self, both, sign)
 
