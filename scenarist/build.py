@@ -42,6 +42,11 @@ def build_evaluation(
 ) -> Evaluation:
     """Evaluate the store's input batch (selected by `variables`) and append it to the store."""
     spec = _store_spec(project, store_name)
+    if spec.deployment is not None:
+        raise ConfigError([ConfigProblem(
+            str(project.file or ""), f"evaluation_stores.{store_name}",
+            f"store {store_name!r} is fed by deployment {spec.deployment!r}; evaluate it with "
+            "an `evaluate_deployment` step (or Deployment.evaluate), not build_evaluation")])
     stage = on_stage or (lambda _name: None)
     values = {
         "now": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -176,13 +176,21 @@ class ModelSpec(BaseModel):
 
 
 class EvaluationStoreSpec(BaseModel):
-    """An evaluation store: the history of evaluations of one model against one reference."""
+    """An evaluation store: the history of evaluations of one model against one reference.
+
+    Either fed by datasets (`model`, `reference`, `input`: a build_evaluation step evaluates the
+    input batch) or by a deployment's logged predictions (`deployment`: an evaluate_deployment
+    step evaluates a window or monitoring batch of it)."""
 
     model_config = _STRICT
 
-    model: str = Field(description="Name of the evaluated model.")
-    reference: str = Field(description="Dataset the model was trained/validated on.")
-    input: str = Field(description="Dataset of the batch evaluated at each run.")
+    model: str | None = Field(None, description="Name of the evaluated model.")
+    reference: str | None = Field(None, description="Dataset the model was trained on.")
+    input: str | None = Field(None, description="Dataset of the batch evaluated at each run.")
+    deployment: str | None = Field(
+        None, description="Instead of model/reference/input: the id of a deployment whose "
+        "logged predictions feed the store."
+    )
     label: str = Field(
         "{{ now }}", description='Label of each evaluation, a template such as "{{ quarter }}".'
     )
@@ -200,6 +208,18 @@ class EvaluationStoreSpec(BaseModel):
         description="Performance metrics: auto = when the batch has labels, required = labels "
         "missing is an error, off = never.",
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EvaluationStoreSpec:
+        datasets = {"model": self.model, "reference": self.reference, "input": self.input}
+        if self.deployment is not None:
+            given = [k for k, v in datasets.items() if v is not None]
+            if given:
+                raise ValueError(f"a store fed by `deployment` takes no {', '.join(given)}")
+        elif missing := [k for k, v in datasets.items() if v is None]:
+            raise ValueError(f"missing {', '.join(missing)}: a store needs `model`, `reference` "
+                             "and `input` (datasets), or `deployment`")
+        return self
 
 
 # Check specs (numeric_range, value_in_set, relative_change, python) live in

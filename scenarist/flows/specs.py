@@ -104,8 +104,26 @@ class RunScenarioStep(StepOptions):
     )
 
 
+class EvaluateDeploymentStep(StepOptions):
+    """Evaluate a deployment's logged predictions (a time window or a monitoring batch) into
+    an evaluation store, so checks and reporters work on deployments too."""
+
+    type: Literal["evaluate_deployment"] = Field(description="Step type.")
+    store: str = Field(description="Evaluation store (with `deployment:`) written to.")
+    start: str | None = Field(None, description="Window start (ISO time or a template).")
+    end: str | None = Field(None, description="Window end (default: next top of the hour).")
+    batch: str | None = Field(None, description="Monitoring batch name or id, instead of a window.")
+    label: str | None = Field(None, description="Evaluation label (default: batch or window).")
+
+
 StepSpec = Annotated[
-    BuildEvaluationStep | RunChecksStep | PythonStep | SetVariablesStep | RunScenarioStep,
+    BuildEvaluationStep
+    | RunChecksStep
+    | PythonStep
+    | SetVariablesStep
+    | RunScenarioStep
+    | EvaluateDeploymentStep,
     Field(discriminator="type"),
 ]
-STEP_TYPES = ("build_evaluation", "run_checks", "python", "set_variables", "run_scenario")
+STEP_TYPES = ("build_evaluation", "run_checks", "python", "set_variables", "run_scenario",
+              "evaluate_deployment")

@@ -15,11 +15,19 @@ from typing import Any
 from scenarist.build import build_evaluation
 from scenarist.checking import run_checks
 from scenarist.checks.outcome import StepOutcome
+from scenarist.config import render
 from scenarist.errors import ConfigError
 from scenarist.flows.conditions import evaluate_expression
 from scenarist.flows.context import RunContext
-from scenarist.flows.specs import BuildEvaluationStep, PythonStep, RunChecksStep, SetVariablesStep
+from scenarist.flows.specs import (
+    BuildEvaluationStep,
+    EvaluateDeploymentStep,
+    PythonStep,
+    RunChecksStep,
+    SetVariablesStep,
+)
 from scenarist.imports import import_function
+from scenarist.stores.evaluation import Evaluation
 
 KEY_METRICS = ("data_drift", "drift_share", "drift_model_accuracy", "prediction_drift", "auc")
 
@@ -37,8 +45,15 @@ def build_evaluation_step(
 ) -> StepResult:
     variables = {**ctx.variables(), **step.variables}
     evaluation = build_evaluation(ctx.project, step.store, variables)
+    return _evaluated(ctx, step.store, evaluation, log)
+
+
+def _evaluated(
+    ctx: RunContext, store: str, evaluation: Evaluation, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    """Expose a new evaluation to later steps and reporters (the `evaluation` variable)."""
     ctx.evaluation = {
-        "store": step.store,
+        "store": store,
         "label": evaluation.label,
         "row_count": evaluation.row_count,
         "metrics": dict(evaluation.metrics),
@@ -48,9 +63,31 @@ def build_evaluation_step(
         f"{name}={evaluation.metric(name):.4g}" for name in KEY_METRICS
         if name in evaluation.metrics
     )
-    message = f"evaluated {evaluation.label!r} into {step.store!r} ({evaluation.row_count} rows)"
+    message = f"evaluated {evaluation.label!r} into {store!r} ({evaluation.row_count} rows)"
     log.info("%s: %s", message, summary)
     return StepResult(StepOutcome.SUCCESS, message)
+
+
+def evaluate_deployment_step(
+    step: EvaluateDeploymentStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    from scenarist.deployments.deployment import Deployment
+
+    variables = ctx.variables()
+    fields = {
+        name: render(value, variables) if value is not None else None
+        for name, value in (("start", step.start), ("end", step.end), ("batch", step.batch),
+                            ("label", step.label))
+    }
+    spec = ctx.project.evaluation_stores[step.store]
+    if spec.deployment is None:
+        raise ConfigError(f"store {step.store!r} has no `deployment:`; an evaluate_deployment "
+                          "step needs a store fed by a deployment")
+    connection = ctx.project.connections.get(spec.connection)
+    url = connection.resolved_url() if connection is not None else None
+    deployment = Deployment.get(spec.deployment, url=url)
+    evaluation = deployment.evaluate(step.store, **fields)
+    return _evaluated(ctx, step.store, evaluation, log)
 
 
 def run_checks_step(
@@ -129,4 +166,5 @@ STEP_FUNCTIONS: dict[str, Callable[..., StepResult]] = {
     "run_checks": run_checks_step,
     "python": python_step,
     "set_variables": set_variables_step,
+    "evaluate_deployment": evaluate_deployment_step,
 }

@@ -14,7 +14,12 @@ from scenarist.config_checks import format_location
 from scenarist.errors import ConfigError, ConfigProblem
 from scenarist.flows.conditions import expression_names
 from scenarist.flows.context import FIXED_NAMES, step_variable
-from scenarist.flows.specs import PythonStep, RunScenarioStep, SetVariablesStep
+from scenarist.flows.specs import (
+    EvaluateDeploymentStep,
+    PythonStep,
+    RunScenarioStep,
+    SetVariablesStep,
+)
 from scenarist.imports import import_function
 
 
@@ -35,6 +40,12 @@ def scenario_problems(project: Any) -> list[ConfigProblem]:
                     )
             if isinstance(step, PythonStep):
                 problems += _import_problems(step.function, project.root, file, f"{loc}.function")
+            if isinstance(step, EvaluateDeploymentStep):
+                store = project.evaluation_stores.get(step.store)
+                if store is not None and store.deployment is None:
+                    problems.append(ConfigProblem(file, f"{loc}.store", (
+                        f"store {step.store!r} has no `deployment:`; evaluate_deployment needs "
+                        "a store fed by a deployment (use build_evaluation for datasets)")))
             if isinstance(step, RunScenarioStep) and step.scenario not in project.scenarios:
                 problems.append(ConfigProblem(file, f"{loc}.scenario", (
                     f"unknown scenario {step.scenario!r}; defined scenarios: "

@@ -273,3 +273,41 @@ def test_cli_run_exits_with_the_outcome_and_lists_scenarios(project):
     run_id = run_scenario(project, "Worst of").run_id
     log = runner.invoke(app, ["scenarios", "log", run_id, *p])
     assert "step 'B': WARNING" in log.output
+
+
+def test_evaluate_deployment_step_feeds_checks(project):
+    """A store fed by a deployment's logged predictions, evaluated and checked by a scenario."""
+    import numpy as np
+
+    from scenarist.demo.data import FEATURES, generate_quarter
+    from scenarist.deployments.deployment import Deployment
+    from scenarist.models import load_model
+
+    loaded = load_project(project)
+    url = loaded.connections["store"].resolved_url()
+    model = load_model(loaded, "fraud_model")
+    deployment = Deployment.create(model, "Fraud in production",
+                                   reference=generate_quarter("2017Q1", 2_000), url=url)
+    q4 = generate_quarter("2017Q4", 2_000)
+    predictions, probabilities = model.predict(q4[list(FEATURES)])
+    deployment.create_batch("october")
+    start = np.datetime64("2017-10-02T00:00")
+    deployment.log_batch(list(q4["transaction_id"]),
+                         [start + np.timedelta64(i, "m") for i in range(len(q4))],
+                         q4[list(FEATURES)], predictions, probabilities, batch_id="october")
+
+    path = project / "scenarist.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["evaluation_stores"]["prod_MES"] = {"deployment": deployment.id}
+    data["checks"]["prod drift"] = {"store": "prod_MES", "metric": "data_drift", "soft_max": 0.45}
+    data["scenarios"]["Production monitor"] = {"steps": [
+        {"name": "Evaluate", "type": "evaluate_deployment", "store": "prod_MES",
+         "batch": "october"},
+        {"name": "Check", "type": "run_checks", "checks": ["prod drift"]},
+    ]}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    result = run_scenario(project, "Production monitor")
+    assert outcomes(result) == {"Evaluate": "SUCCESS", "Check": "WARNING"}
+    assert result.checks[0]["evaluation_label"] == "october"
+    assert result.checks[0]["value"] > 0.45

@@ -106,3 +106,22 @@ def test_step_options_are_validated(project_copy):
     assert "greater than or equal to 0" in problems["scenarios.S.steps[2].retries"]
     with pytest.raises(ConfigError):
         load_project(project_copy)
+
+
+def test_deployment_stores_and_their_step(project_copy):
+    path = project_copy / "scenarist.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["evaluation_stores"]["both"] = {"deployment": "abc", "model": "fraud_model"}
+    data["evaluation_stores"]["neither"] = {"label": "x"}
+    data["scenarios"] = {"S": {"steps": [
+        {"name": "A", "type": "evaluate_deployment", "store": "the_MES"},
+    ]}}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    problems = _problems(project_copy)
+    assert problems["evaluation_stores.both"].startswith("a store fed by `deployment` takes no")
+    assert problems["evaluation_stores.neither"].startswith("missing model, reference, input")
+
+    del data["evaluation_stores"]["both"], data["evaluation_stores"]["neither"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert "store 'the_MES' has no `deployment:`" in _problems(project_copy)[
+        "scenarios.S.steps[0].store"]
