@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 from scenarist.build import build_evaluation
-from scenarist.commands import checks, deployments, outbox, report, scenarios, store
+from scenarist.commands import bundle, checks, deployments, outbox, report, scenarios, store
 from scenarist.commands.common import delayed_progress, err, fmt, friendly_errors, out
 from scenarist.config import load_project, validate_project
 
@@ -39,6 +39,7 @@ app.add_typer(checks.app, name="checks")
 app.add_typer(scenarios.app, name="scenarios")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(deployments.app, name="deployments")
+app.add_typer(bundle.app, name="bundle")
 app.command("run")(scenarios.run)
 app.command("report")(report.report)
 

@@ -1,0 +1,208 @@
+"""`scenarist bundle …`: create, publish, list, diff, deploy, roll back and inspect releases.
+
+    scenarist bundle create v3 --notes "adds scenario for monitoring data drift" \
+        --include-data transactions_train
+    scenarist bundle publish v3                 # into .scenarist/registry (or --registry URL)
+    scenarist bundle list                       # versions, notes, dates, where deployed
+    scenarist bundle diff v1 v3                 # files and definitions that changed
+    scenarist bundle deploy v3 --to automation  # workspaces/automation.yaml
+    scenarist bundle rollback --to automation
+    scenarist bundle status --to automation
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from scenarist.bundles.create import bundles_folder, create_bundle
+from scenarist.bundles.deploy import deploy_bundle, rollback
+from scenarist.bundles.diff import diff_bundles
+from scenarist.bundles.errors import BundleError
+from scenarist.bundles.registry import Registry
+from scenarist.bundles.workspace import Workspace, deployed_where, load_workspace
+from scenarist.commands.common import ProjectOption, friendly_errors, out
+from scenarist.config import Project, load_project
+
+app = typer.Typer(help="Versioned bundles of a project, released to workspaces.",
+                  no_args_is_help=True)
+
+RegistryOption = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="Bundle registry: a folder or fsspec URL "
+                 "(default $SCENARIST_BUNDLE_REGISTRY, else .scenarist/registry)."),
+]
+WorkspaceOption = Annotated[
+    str, typer.Option("--to", "-w", help="Workspace name (workspaces/<name>.yaml) or file.")
+]
+VersionArgument = Annotated[str, typer.Argument(help="Bundle version, e.g. v3.")]
+
+
+@app.command("create")
+@friendly_errors
+def bundle_create(
+    version: VersionArgument,
+    notes: Annotated[str, typer.Option("--notes", "-n", help="Release notes.")] = "",
+    include_data: Annotated[
+        list[str] | None,
+        typer.Option("--include-data", "-d", help="Dataset whose files go in (repeatable)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for VERSION.tar.gz.")
+    ] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Pack the project into an immutable VERSION.tar.gz with a manifest of checksums."""
+    path = create_bundle(project, version, notes=notes, include_data=include_data or [],
+                         output=output)
+    out.print(f"[green]created[/] bundle {version}: {path}")
+
+
+@app.command("publish")
+@friendly_errors
+def bundle_publish(
+    version: VersionArgument, registry: RegistryOption = None, project: ProjectOption = Path(".")
+) -> None:
+    """Copy a created bundle into the registry (refused if the version exists with other
+    content)."""
+    loaded = load_project(project)
+    archive = bundles_folder(loaded) / f"{version}.tar.gz"
+    if not archive.is_file():
+        raise BundleError(f"no bundle {version} at {archive}; create it first with "
+                          f"`scenarist bundle create {version}`")
+    target = _registry(registry, loaded)
+    published = target.publish(archive)
+    out.print(f"[green]published[/] {version} to {target.url} (sha256 {published.sha256[:12]}…)")
+
+
+@app.command("list")
+@friendly_errors
+def bundle_list(registry: RegistryOption = None, project: ProjectOption = Path(".")) -> None:
+    """Published versions with their notes, dates and the workspaces they are deployed to."""
+    loaded = load_project(project)
+    target = _registry(registry, loaded)
+    bundles = target.versions(loaded.project)
+    if not bundles:
+        out.print(f"no bundle of {loaded.project!r} in {target.url}; "
+                  "run `scenarist bundle create` then `publish`")
+        return
+    where = deployed_where(loaded.root)
+    table = Table(title=f"bundles of {escape(loaded.project)} in {escape(target.url)}")
+    for column in ("version", "created", "by", "notes", "deployed to"):
+        table.add_column(column, overflow="fold")
+    for bundle in bundles:
+        m = bundle.manifest
+        table.add_row(escape(m.version), f"{m.created_at:%Y-%m-%d %H:%M}", escape(m.created_by),
+                      escape(m.notes) or "-", escape(", ".join(where.get(m.version, []))) or "-")
+    out.print(table)
+
+
+@app.command("diff")
+@friendly_errors
+def bundle_diff(
+    old: Annotated[str, typer.Argument(help="Older version.")],
+    new: Annotated[str, typer.Argument(help="Newer version.")],
+    registry: RegistryOption = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Files added, removed and changed, and changed scenario/check/reporter definitions."""
+    loaded = load_project(project)
+    with tempfile.TemporaryDirectory() as temp:
+        paths = [_locate(version, loaded, registry, Path(temp)) for version in (old, new)]
+        diff = diff_bundles(*paths)
+    out.print(f"bundle {escape(old)} → {escape(new)}")
+    if diff.empty:
+        out.print("no differences")
+        return
+    for sign, files, colour in (("+", diff.added_files, "green"), ("-", diff.removed_files, "red"),
+                                ("~", diff.changed_files, "yellow")):
+        for name in files:
+            out.print(f"[{colour}]{sign} {escape(name)}[/]")
+    for change in diff.definitions:
+        out.print(f"{change.change:>8} {change.section[:-1].replace('_', ' ')} "
+                  f"{escape(change.name)!r}")
+
+
+@app.command("deploy")
+@friendly_errors
+def bundle_deploy(
+    version: VersionArgument,
+    to: WorkspaceOption,
+    archive: Annotated[
+        Path | None, typer.Option("--archive", help="Deploy this VERSION.tar.gz, not the "
+                                  "registry's (e.g. copied to an air-gapped machine).")
+    ] = None,
+    registry: RegistryOption = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Verify, extract, remap, validate, register the Prefect deployments, then activate."""
+    loaded = load_project(project)
+    workspace = load_workspace(to, loaded.root)
+    release = deploy_bundle(loaded.project, version, workspace, archive=archive,
+                            registry=_registry(registry or workspace.registry, loaded))
+    verb = "updated" if release.previous else "deployed"
+    was = f" (was {release.previous})" if release.previous else ""
+    out.print(f"[green]{verb}[/] {workspace.name!r} to release {version}{was}: "
+              f"{release.project_path}")
+    for name in release.prefect_deployments:
+        out.print(f"  Prefect deployment {escape(name)}")
+
+
+@app.command("rollback")
+@friendly_errors
+def bundle_rollback(
+    to: WorkspaceOption,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Installed release to activate instead of "
+                                 "the previous one.")
+    ] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Re-activate the previous release and its Prefect deployments."""
+    workspace = load_workspace(to, _project_root(project))
+    release = rollback(workspace, to=version)
+    out.print(f"[green]rolled back[/] {workspace.name!r} from {release.previous} to "
+              f"{release.version}")
+
+
+@app.command("status")
+@friendly_errors
+def bundle_status(to: WorkspaceOption, project: ProjectOption = Path(".")) -> None:
+    """The active release of a workspace and its history of deploys (who, when, from what)."""
+    workspace = load_workspace(to, _project_root(project))
+    space = Workspace(workspace)
+    active = space.active_version()
+    out.print(f"workspace {workspace.name!r} ({space.root}): active release "
+              f"[bold]{active or 'none'}[/]; installed: {', '.join(space.installed()) or 'none'}")
+    table = Table(title="history")
+    for column in ("when", "action", "version", "previous", "by", "from"):
+        table.add_column(column, overflow="fold")
+    for event in reversed(space.history()):
+        table.add_row(f"{event.at:%Y-%m-%d %H:%M:%S}", event.action, escape(event.version),
+                      escape(event.previous or "-"), escape(f"{event.by}@{event.host}"),
+                      escape(event.source))
+    out.print(table)
+
+
+def _project_root(project: Path) -> Path:
+    """The project folder of --project (a folder or its scenarist.yaml), without loading it."""
+    path = Path(project).resolve()
+    return path if path.is_dir() else path.parent
+
+
+def _registry(url: str | None, project: Project) -> Registry:
+    return Registry.open(url, project_root=project.root)
+
+
+def _locate(version: str, project: Project, registry: str | None, temp: Path) -> Path:
+    """The local bundle of `version`, else a copy fetched from the registry."""
+    local = bundles_folder(project) / f"{version}.tar.gz"
+    if local.is_file():
+        return local
+    path, _ = _registry(registry, project).fetch(project.project, version, to=temp / version)
+    return path
