@@ -116,14 +116,33 @@ class EvaluateDeploymentStep(StepOptions):
     label: str | None = Field(None, description="Evaluation label (default: batch or window).")
 
 
+class CreateBundleAndDeployStep(StepOptions):
+    """Create a bundle of the project, publish it and deploy it to a workspace (update)."""
+
+    type: Literal["create_bundle_and_deploy"] = Field(description="Step type.")
+    version: str = Field(
+        description='Bundle version, a template such as "auto-{{ scenarioRunId[:8] }}"; '
+        "versions are unique per project."
+    )
+    notes: str = Field("", description='Release notes; may use "{{ var }}".')
+    workspace: str = Field(description="Workspace deployed to (workspaces/<name>.yaml).")
+    include_data: list[str] = Field(
+        default_factory=list, description="Datasets whose files go into the bundle."
+    )
+    registry: str | None = Field(
+        None, description="Bundle registry URL (default: the workspace's, else .scenarist/)."
+    )
+
+
 StepSpec = Annotated[
     BuildEvaluationStep
     | RunChecksStep
     | PythonStep
     | SetVariablesStep
     | RunScenarioStep
-    | EvaluateDeploymentStep,
+    | EvaluateDeploymentStep
+    | CreateBundleAndDeployStep,
     Field(discriminator="type"),
 ]
 STEP_TYPES = ("build_evaluation", "run_checks", "python", "set_variables", "run_scenario",
-              "evaluate_deployment")
+              "evaluate_deployment", "create_bundle_and_deploy")

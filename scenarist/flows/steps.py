@@ -161,10 +161,32 @@ class StepContext:
         return self._ctx.variables()
 
 
+def create_bundle_and_deploy_step(
+    step, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    """Cut bundle `version` (rendered) of the project, publish it, deploy it to `workspace`."""
+    from scenarist.bundles.deploy import create_and_deploy
+    from scenarist.bundles.registry import Registry
+
+    variables = ctx.variables()
+    version = render(step.version, variables, location=f"steps.{step.name}.version")
+    notes = render(step.notes, variables, location=f"steps.{step.name}.notes")
+    registry = (Registry.open(step.registry, project_root=ctx.project.root)
+                if step.registry else None)
+    release = create_and_deploy(ctx.project, version, notes, step.workspace,
+                                include_data=step.include_data, registry=registry)
+    ctx.user_variables["bundleVersion"] = version
+    was = f" (was {release.previous})" if release.previous else ""
+    log.info("bundle %s deployed to workspace %r%s", version, release.workspace, was)
+    return StepResult(StepOutcome.SUCCESS,
+                      f"bundle {version} deployed to {release.workspace!r}{was}")
+
+
 STEP_FUNCTIONS: dict[str, Callable[..., StepResult]] = {
     "build_evaluation": build_evaluation_step,
     "run_checks": run_checks_step,
     "python": python_step,
     "set_variables": set_variables_step,
     "evaluate_deployment": evaluate_deployment_step,
+    "create_bundle_and_deploy": create_bundle_and_deploy_step,
 }
