@@ -74,9 +74,6 @@ def deploy_bundle(
     with space.lock():
         previous = space.active_version()
         keep = f"release {previous} remains active" if previous else "nothing was activated"
-        if previous == version:
-            raise BundleError(f"{version} is already the active release of workspace "
-                              f"{space.name!r}; deploy a new version to change it")
         with tempfile.TemporaryDirectory(prefix="scenarist-bundle-") as temp:
             try:
                 check_work_pool(workspace.work_pool)
@@ -90,6 +87,9 @@ def deploy_bundle(
                     raise BundleError(f"{local.name} holds {manifest.project!r} "
                                       f"{manifest.version}, not {project!r} {version}")
                 _refuse_other_content(space, version, digest)
+                if previous == version:
+                    raise BundleError(f"{version} is already the active release of workspace "
+                                      f"{space.name!r}; deploy a new version to change it")
                 staging = space.staging(version)
                 try:
                     _build(local, staging, workspace, version, digest)

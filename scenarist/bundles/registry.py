@@ -109,7 +109,8 @@ class Registry:
             return []
         names = [p.rsplit("/", 1)[-1] for p in self._fs.ls(folder, detail=False)]
         found = [self.get(project, n.removesuffix(".json")) for n in names if n.endswith(".json")]
-        return sorted((b for b in found if b), key=lambda b: b.manifest.created_at)
+        return sorted((b for b in found if b),
+                      key=lambda b: (b.manifest.created_at, b.published_at))
 
     def fetch(self, project: str, version: str, *, to: Path) -> tuple[Path, PublishedBundle]:
         """Copy bundle `version` to the local folder `to`; check the archive's sha256."""
