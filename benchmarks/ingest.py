@@ -5,7 +5,8 @@
 
 1. `log_batch` of `--rows` rows × `--features` float features (string sample ids, binary
    predictions with probabilities, one request time) into a fresh deployment: rows/s of the
-   whole call (validation, Parquet partitions, prediction rows, rollups, commit).
+   whole call (validation, Parquet partitions, prediction rows, rollups, commit); median and
+   best of `--repeat` runs, each into a new deployment.
 2. `get_service_stats_over_time` over 7 days, hourly, on a deployment holding `--query-rows`
    logged predictions. These are logged with `log_batch` in calls of 1M rows spread over the 7
    days, without feature data collection (the query reads rollups only, and 10M × 20 features
@@ -59,12 +60,16 @@ def bench_backend(name: str, url: str, data_dir: Path, args) -> dict[str, float]
     features = [f"f{i:02d}" for i in range(args.features)]
     model, reference = make_model(features)
     ids, ts, data, pred, proba = make_rows(args.rows, features, 0, START, 3600 * 24, 1)
-    dep = Deployment.create(model, f"ingest {name}", reference=reference, url=url,
-                            data_dir=data_dir)
-    started = time.perf_counter()
-    dep.log_batch(ids, ts, data, pred, proba, request_ms=250.0)
-    ingest = time.perf_counter() - started
+    times = []
+    for attempt in range(args.repeat):  # a fresh deployment each time, same rows
+        dep = Deployment.create(model, f"ingest {name} {attempt}", reference=reference,
+                                url=url, data_dir=data_dir)
+        started = time.perf_counter()
+        dep.log_batch(ids, ts, data, pred, proba, request_ms=250.0)
+        times.append(time.perf_counter() - started)
+    ingest = statistics.median(times)
     rate = args.rows / ingest
+    best = args.rows / min(times)
 
     query_dep = Deployment.create(model, f"query {name}", url=url, data_dir=data_dir)
     query_dep.update_predictions_data_collection_settings(enabled=False)
@@ -91,7 +96,7 @@ def bench_backend(name: str, url: str, data_dir: Path, args) -> dict[str, float]
         t = time.perf_counter()
         query_dep.get_service_stats_over_time("p90_request_ms", "PT1H", start, end)
         p90.append(time.perf_counter() - t)
-    return {"ingest_s": ingest, "rows_per_s": rate, "load_s": load,
+    return {"ingest_s": ingest, "rows_per_s": rate, "best_rows_per_s": best, "load_s": load,
             "load_rows_per_s": calls * per_call / load,
             "query_ms": statistics.median(timings) * 1000,
             "query_p90_ms": statistics.median(p90) * 1000}
@@ -108,6 +113,7 @@ def main() -> int:
     parser.add_argument("--query-rows", type=int, default=10_000_000)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=3, help="log_batch runs (median, best)")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,11 +139,12 @@ def main() -> int:
                 admin.dispose()
     print(f"log_batch: {args.rows:,} rows x {args.features} features; query: "
           f"{args.query_rows:,} predictions over 7 days")
-    print("| backend | log_batch s | rows/s | query-set load rows/s (no Parquet) | "
-          "over_time total_predictions ms | over_time p90_request_ms ms |")
-    print("|---|---|---|---|---|---|")
+    print("| backend | log_batch s (median) | rows/s (median) | rows/s (best) | query-set load "
+          "rows/s (no Parquet) | over_time total_predictions ms | over_time p90_request_ms ms |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['ingest_s']:.2f} | {r['rows_per_s']:,.0f} | "
+              f"{r['best_rows_per_s']:,.0f} | "
               f"{r['load_rows_per_s']:,.0f} | {r['query_ms']:.1f} | {r['query_p90_ms']:.1f} |")
     return 0
 
