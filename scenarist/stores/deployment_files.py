@@ -7,15 +7,19 @@ Layout under the deployment's data folder (for a SQLite store `…/store.db` it 
     <deployment id>/batch=<batch id | _none>/hour=<epoch hour>/part-<call id>.parquet
 
 A partition file holds the call's rows of that hour: `sample_id`, `ts`, `model_version`,
-`__prediction__`, `__proba__` and the data columns. Files are written as `*.parquet.tmp`
-before the database transaction and renamed after it commits (`StagedFiles.commit`), or
-removed when it fails (`discard`). Readers ignore `.tmp` files, so a reader never sees feature
-rows whose predictions are not committed. A crash between the commit and the rename leaves
-`.tmp` files behind: their predictions count in every statistic (service stats, accuracy) but
-their features are missing from drift. Renaming such a file by hand (dropping `.tmp`) restores
-them; a `.tmp` file of a call that was rejected is removed by that call itself. Deleting a
-monitoring batch removes its rows in one transaction and its folder afterwards; readers only
-open the folders of live batches, so a crash in between leaves unread files, never wrong drift.
+`__prediction__`, `__proba__` and the data columns.
+
+Files are written as `*.parquet.tmp` while the database transaction runs (it commits only once
+they are all written), renamed after it commits (`StagedFiles.commit`), or removed when it
+fails (`discard`). Readers ignore `.tmp` files, so they never see feature rows whose
+predictions are not committed. A crash between the commit and the rename leaves `.tmp` files
+behind: their predictions count in every statistic (service stats, accuracy) but their
+features are missing from drift; renaming such a file by hand (dropping `.tmp`) restores them.
+A `.tmp` file left by a crash before the commit has no rows and is never read.
+
+Deleting a monitoring batch removes its rows in one transaction and its folder afterwards;
+readers only open the folders of live batches, so a crash in between leaves unread files, never
+wrong drift.
 """
 
 from __future__ import annotations
