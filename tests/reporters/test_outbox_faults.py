@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reporter_helpers import MONITOR, queue, warning_context
+from reporter_helpers import MONITOR, edit_project, queue, warning_context
 from typer.testing import CliRunner
 
 from scenarist.checks.outcome import StepOutcome
@@ -22,6 +22,10 @@ from scenarist.stores.outbox import outbox_messages
 from scenarist.stores.runs import scenario_run
 
 RUNS = 20
+
+
+def _reporter(data: dict) -> dict:
+    return data["scenarios"][MONITOR]["reporters"][0]
 
 
 def _run_urls(smtp_server) -> list[str]:
@@ -68,21 +72,27 @@ def test_server_down_for_20_alerting_runs_then_back(mail_project: Path, smtp_ser
 
 
 def test_a_server_answering_451_at_first(mail_project: Path, smtp_server):
-    smtp_server.temporary_failures = 30  # the next 30 RCPT commands get "451 try again later"
+    # while queuing, a long backoff: each run's delivery attempt is its message's only one
+    edit_project(mail_project, lambda d: _reporter(d).update(retry_delay_seconds=60))
+    smtp_server.temporary_failures = RUNS + 5  # RCPT answers "451 try again later" this often
     for i in range(RUNS):
         queue(warning_context(mail_project, f"run-{i:02d}"))
     engine = project_engine(load_project(mail_project))
     rows = outbox_messages(engine)
-    assert len(rows) == RUNS
-    assert any("451 4.3.0 try again later" in (r.last_error or "") for r in rows)
-    assert len(smtp_server.messages) < RUNS
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1)] * RUNS
+    assert all("451 4.3.0 try again later" in r.last_error for r in rows)
+    assert smtp_server.messages == [] and smtp_server.temporary_failures == 5
 
+    # a short backoff now (delivery reads the project's current spec): `retry` gets 451 for
+    # five messages, waits, and delivers them on their second attempt
+    edit_project(mail_project, lambda d: _reporter(d).update(retry_delay_seconds=0.05))
     retried = CliRunner().invoke(app, ["outbox", "retry", "-p", str(mail_project), "--wait", "20"])
     assert retried.exit_code == 0, retried.output
     urls = _run_urls(smtp_server)
-    assert len(urls) == RUNS and len(set(urls)) == RUNS
-    assert smtp_server.temporary_failures == 0
-    assert {r.status for r in outbox_messages(engine)} == {"sent"}
+    assert len(urls) == RUNS and len(set(urls)) == RUNS  # exactly 20, none twice
+    rows = outbox_messages(engine)
+    assert {r.status for r in rows} == {"sent"}
+    assert sorted(r.attempts for r in rows) == [1] * (RUNS - 5) + [2] * 5
 
 
 def test_list_retry_and_purge(mail_project: Path, smtp_server):
