@@ -53,6 +53,9 @@ def test_get_unknown_and_bad_creation(store_url, data_dir, fraud_model):
     with pytest.raises(ConfigError, match="importance 'URGENT' is not one of LOW"):
         Deployment.create(fraud_model, "x", importance="URGENT", url=store_url,
                           data_dir=data_dir)
+    if store_url.startswith("postgresql"):  # only a SQLite file has a default data folder
+        with pytest.raises(ConfigError, match=r"needs data_dir=<folder>"):
+            Deployment.create(fraud_model, "x", url=store_url)
 
 
 def test_settings_round_trip_and_validation(store_url, data_dir, fraud_model):
