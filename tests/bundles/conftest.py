@@ -4,6 +4,7 @@ an automation workspace in a temp folder, and a work pool on the real Prefect AP
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import uuid
 from pathlib import Path
@@ -27,7 +28,8 @@ def use_version(project: Path, version: str) -> None:
     if not original.exists():
         original.write_text(file.read_text())
     head, tail = original.read_text().split("scenarios:\n")
-    file.write_text(head + "scenarios:\n" + V1_SCENARIO + (tail if version == "v3" else ""))
+    monitor = re.search(r"^  Data drift monitor:\n(?:(?!  \S).*\n)*", tail, re.M)[0]
+    file.write_text(head + "scenarios:\n" + V1_SCENARIO + (monitor if version == "v3" else ""))
 
 
 @pytest.fixture

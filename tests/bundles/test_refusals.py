@@ -4,7 +4,9 @@ deploy leaves the previous release (v1) active, its folder and Prefect deploymen
 from __future__ import annotations
 
 import io
+import shutil
 import tarfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,16 +26,23 @@ from tests.bundles.conftest import deployments_of, free_port, use_version, write
 DATA = ["transactions_train"]  # the reference data: validation needs its file
 
 
-@pytest.fixture
-def v1_active(design, automation):
-    """v1 created, published and deployed; v3 created and published (not deployed)."""
+@pytest.fixture(scope="module")
+def v1_active(example_project, tmp_path_factory, work_pool):
+    """v1 created, published and deployed; v3 created and published (not deployed). Shared by
+    the module: every test here must leave it as it found it — which is what they check."""
+    base = tmp_path_factory.mktemp("refusals")
+    design = base / "project"
+    shutil.copytree(example_project, design, ignore=shutil.ignore_patterns(".scenarist"))
+    use_version(design, "v1")
+    file = write_workspace(design, base / "automation", work_pool=work_pool,
+                           name=f"automation-{uuid.uuid4().hex[:6]}")
     registry = Registry.open(project_root=design)
     registry.publish(create_bundle(design, "v1", notes="first", include_data=DATA))
     use_version(design, "v3")
     registry.publish(create_bundle(design, "v3", notes="adds drift scenario", include_data=DATA))
-    config = load_workspace(automation.stem, design)
+    config = load_workspace(file.stem, design)
     deploy_bundle("fraud-monitoring", "v1", config, registry=registry)
-    return config, registry
+    return config, registry, design
 
 
 def assert_v1_untouched(config) -> None:
@@ -65,8 +74,8 @@ def rewrite(source: Path, target: Path, change) -> Path:
     return target
 
 
-def test_tampered_file_is_refused(v1_active, design, tmp_path):
-    config, _ = v1_active
+def test_tampered_file_is_refused(v1_active, tmp_path):
+    config, _, design = v1_active
     tampered = rewrite(bundle_path(design, "v3"), tmp_path / "v3.tar.gz",
                        lambda name, data: data.replace(b"0.45", b"0.99")
                        if name == "project/scenarist.yaml" else data)
@@ -76,13 +85,16 @@ def test_tampered_file_is_refused(v1_active, design, tmp_path):
     assert_v1_untouched(config)
 
 
-def test_tampered_registry_copy_is_refused(v1_active, design, tmp_path):
-    config, registry = v1_active
+def test_tampered_registry_copy_is_refused(v1_active, tmp_path):
+    config, registry, design = v1_active
     published = Path(registry.url) / "fraud-monitoring" / "v3.tar.gz"
     rewrite(bundle_path(design, "v3"), published,
             lambda name, data: data + b"# evil\n" if name == "project/scenarist.yaml" else data)
-    with pytest.raises(BundleError, match="modified after it was published"):
-        deploy_bundle("fraud-monitoring", "v3", config, registry=registry)
+    try:
+        with pytest.raises(BundleError, match="modified after it was published"):
+            deploy_bundle("fraud-monitoring", "v3", config, registry=registry)
+    finally:
+        shutil.copyfile(bundle_path(design, "v3"), published)  # the module's other tests
     assert_v1_untouched(config)
 
 
@@ -92,8 +104,8 @@ def _extra_member(info: tarfile.TarInfo, data: bytes | None = None):
     return change
 
 
-def test_path_traversal_member_is_refused(v1_active, design, tmp_path):
-    config, _ = v1_active
+def test_path_traversal_member_is_refused(v1_active, tmp_path):
+    config, _, design = v1_active
     evil = tarfile.TarInfo("project/../../evil.txt")
     evil.size = 5
     bad = rewrite(bundle_path(design, "v3"), tmp_path / "v3.tar.gz", _extra_member(evil, b"evil!"))
@@ -104,8 +116,8 @@ def test_path_traversal_member_is_refused(v1_active, design, tmp_path):
     assert_v1_untouched(config)
 
 
-def test_absolute_member_is_refused(v1_active, design, tmp_path):
-    config, _ = v1_active
+def test_absolute_member_is_refused(v1_active, tmp_path):
+    config, _, design = v1_active
     evil = tarfile.TarInfo(str(tmp_path / "abs-evil.txt"))
     evil.size = 5
     bad = rewrite(bundle_path(design, "v3"), tmp_path / "v3.tar.gz", _extra_member(evil, b"evil!"))
@@ -115,8 +127,8 @@ def test_absolute_member_is_refused(v1_active, design, tmp_path):
     assert_v1_untouched(config)
 
 
-def test_symlink_member_is_refused(v1_active, design, tmp_path):
-    config, _ = v1_active
+def test_symlink_member_is_refused(v1_active, tmp_path):
+    config, _, design = v1_active
     link = tarfile.TarInfo("project/templates/secrets.txt")
     link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
     bad = rewrite(bundle_path(design, "v3"), tmp_path / "v3.tar.gz", _extra_member(link))
@@ -126,8 +138,8 @@ def test_symlink_member_is_refused(v1_active, design, tmp_path):
     assert_v1_untouched(config)
 
 
-def test_member_missing_from_manifest_is_refused(v1_active, design, tmp_path):
-    config, _ = v1_active
+def test_member_missing_from_manifest_is_refused(v1_active, tmp_path):
+    config, _, design = v1_active
     extra = tarfile.TarInfo("project/extra.py")
     extra.size = 4
     bad = rewrite(bundle_path(design, "v3"), tmp_path / "v3.tar.gz", _extra_member(extra, b"x=1\n"))
@@ -136,8 +148,8 @@ def test_member_missing_from_manifest_is_refused(v1_active, design, tmp_path):
     assert_v1_untouched(config)
 
 
-def test_duplicate_version_with_different_content_is_refused(v1_active, design, tmp_path):
-    config, registry = v1_active
+def test_duplicate_version_with_different_content_is_refused(v1_active, tmp_path):
+    config, registry, design = v1_active
     with pytest.raises(BundleError, match="v1 of 'fraud-monitoring' already exists .*immutable"):
         create_bundle(design, "v1")
     other = create_bundle(design, "v1", notes="same version, other content", include_data=DATA,
@@ -151,11 +163,13 @@ def test_duplicate_version_with_different_content_is_refused(v1_active, design, 
     assert_v1_untouched(config)
 
 
-def test_unreachable_store_is_refused(v1_active, design):
-    config, registry = v1_active
+def test_unreachable_store_is_refused(v1_active):
+    config, registry, design = v1_active
+    saved = config.file.read_text()
     write_workspace(design, config.root, name=config.name, work_pool=config.work_pool,
                     store_url=f"postgresql://scenarist@127.0.0.1:{free_port()}/prod")
     unreachable = load_workspace(config.name, design)
+    config.file.write_text(saved)
     with pytest.raises(StoreError, match=r"deploy of v3 to '.*' refused: cannot reach the store "
                        r"at postgresql\+psycopg://scenarist@127\.0\.0\.1:\d+/prod(.|\n)*"
                        r"release v1 remains active"):
@@ -163,8 +177,8 @@ def test_unreachable_store_is_refused(v1_active, design):
     assert_v1_untouched(config)
 
 
-def test_workspace_missing_a_connection_is_refused(v1_active, design):
-    config, registry = v1_active
+def test_workspace_missing_a_connection_is_refused(v1_active):
+    config, registry, design = v1_active
     without_mail = config.model_copy(update={"connections": {"store": config.connections["store"]}})
     with pytest.raises(ConfigError, match=r"does not define connection\(s\) mail that project "
                        r"'fraud-monitoring' uses; add them under `connections:`"):
@@ -173,7 +187,7 @@ def test_workspace_missing_a_connection_is_refused(v1_active, design):
 
 
 def test_unknown_work_pool_is_refused(v1_active):
-    config, registry = v1_active
+    config, registry, _ = v1_active
     with pytest.raises(BundleError, match=r"no work pool 'nope'; create it with `prefect "
                        r"work-pool create nope --type process`"):
         deploy_bundle("fraud-monitoring", "v3", config.model_copy(update={"work_pool": "nope"}),
@@ -182,7 +196,7 @@ def test_unknown_work_pool_is_refused(v1_active):
 
 
 def test_unpublished_version_is_refused(v1_active):
-    config, registry = v1_active
+    config, registry, _ = v1_active
     with pytest.raises(BundleError, match=r"bundle v9 of 'fraud-monitoring' is not in the "
                        r"registry .*published versions: v1, v3"):
         deploy_bundle("fraud-monitoring", "v9", config, registry=registry)
