@@ -11,7 +11,7 @@ and writing the results in one transaction per database (`scenarist.stores.check
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Engine
 
@@ -78,8 +78,13 @@ def run_checks(
     store: str | None = None,
     scenario_run_id: str | None = None,
     record: bool = True,
+    evaluations: Mapping[str, str] | None = None,
 ) -> list[CheckResult]:
     """Evaluate checks on their stores' latest evaluations; record them when `record`.
+
+    `evaluations` (store → label) checks that evaluation of a store instead of its latest: a
+    scenario checks the evaluation it just built, even when re-building an older label (which
+    keeps its place in the history, so it is not the latest).
 
     Which checks: see `resolve_checks`. A store with no evaluation gives every one of its checks
     EMPTY ("store X has no evaluation yet"). Results come back in the order of the checks; the
@@ -97,11 +102,14 @@ def run_checks(
         for store_name, check_names in by_store.items():
             evaluation_store = open_store(project, store_name)
             labels = evaluation_store.labels()
-            latest: Evaluation | None = evaluation_store.get(labels[-1]) if labels else None
+            chosen = (evaluations or {}).get(store_name)
+            position = labels.index(chosen) if chosen in labels else len(labels) - 1
+            latest: Evaluation | None = (
+                evaluation_store.get(labels[position]) if labels else None
+            )
             previous: Evaluation | None = None
-            if len(labels) > 1 and any(check_type(checks[n]).needs_previous
-                                       for n in check_names):
-                previous = evaluation_store.get(labels[-2])
+            if position > 0 and any(check_type(checks[n]).needs_previous for n in check_names):
+                previous = evaluation_store.get(labels[position - 1])
             for name in check_names:
                 results[name] = evaluate_check(name, checks[name], latest, previous)
     ordered = [results[name] for name in checks]

@@ -93,7 +93,9 @@ def evaluate_deployment_step(
 def run_checks_step(
     step: RunChecksStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
 ) -> StepResult:
-    results = run_checks(ctx.project, step.checks, store=step.store, scenario_run_id=ctx.run_id)
+    built = {ctx.evaluation["store"]: ctx.evaluation["label"]} if ctx.evaluation else None
+    results = run_checks(ctx.project, step.checks, store=step.store, scenario_run_id=ctx.run_id,
+                         evaluations=built)
     for result in results:
         log.info("check %r: %s — %s", result.name, result.outcome, result.message)
         ctx.checks.append(result.as_dict())

@@ -125,6 +125,9 @@ def build_email(message: Message, sender: str) -> EmailMessage:
         content_type = attachment.content_type or (
             mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream")
         maintype, _, subtype = content_type.partition("/")
+        # text attachments (the log, the HTML report, CSV) are UTF-8: say so, or mail clients
+        # guess ASCII and garble them
+        params = {"charset": "utf-8"} if maintype == "text" else None
         email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
-                             filename=attachment.filename)
+                             filename=attachment.filename, params=params)
     return email
