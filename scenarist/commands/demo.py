@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -63,6 +64,9 @@ def demo(
         out.print(f"HTML report: [bold]{result.report}[/]")
     if result.run_url:
         out.print(f"Prefect flow run: {result.run_url}")
+        if not os.environ.get("PREFECT_API_URL"):
+            out.print("(an ephemeral Prefect API, stopped when the demo exits: start "
+                      "`prefect server start` and set PREFECT_API_URL to keep the runs)")
 
 
 @friendly_errors
