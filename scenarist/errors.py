@@ -6,7 +6,10 @@
     ├── ModelLoadError                   a model artifact that cannot be read or used
     ├── StoreError (RuntimeError)        a store that cannot be reached, migrated or written
     ├── EvaluationError (RuntimeError)   a metric computation that failed at run time
-    └── NotFoundError (LookupError)      a store, evaluation or metric that does not exist
+    ├── NotFoundError (LookupError)      a store, evaluation or metric that does not exist
+    ├── ConditionError (RuntimeError)    a run condition or expression that failed at run time
+    ├── DeliveryError (RuntimeError)     a message that could not be delivered (`temporary`)
+    └── BundleError (RuntimeError)       a bundle or release operation refused or failed
 
 Messages name the thing to fix (file, key path, column, row) and say what to do next; the CLI
 prints them without a traceback and exits non-zero.
@@ -62,3 +65,21 @@ class EvaluationError(ScenaristError, RuntimeError):
 
 class NotFoundError(ScenaristError, LookupError):
     """A store, evaluation or metric that does not exist; the message lists what does."""
+
+
+class ConditionError(ScenaristError, RuntimeError):
+    """A condition that could not be evaluated at run time (an undefined name, a type error)."""
+
+
+class DeliveryError(ScenaristError, RuntimeError):
+    """A message that could not be delivered; `temporary` says whether a retry may succeed."""
+
+    def __init__(self, message: str, *, temporary: bool):
+        super().__init__(message)
+        self.temporary = temporary
+
+
+class BundleError(ScenaristError, RuntimeError):
+    """A bundle or release operation that was refused or failed: duplicate version, checksum
+    mismatch, unsafe archive member, unreachable store or Prefect API during deploy, nothing to
+    roll back to. A failed deploy always leaves the active release as it was."""

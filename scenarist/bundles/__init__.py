@@ -15,10 +15,10 @@ from scenarist.bundles.archive import extract_archive, read_manifest, verify_arc
 from scenarist.bundles.create import create_bundle
 from scenarist.bundles.deploy import Release, create_and_deploy, deploy_bundle, rollback
 from scenarist.bundles.diff import BundleDiff, DefinitionChange, diff_bundles
-from scenarist.bundles.errors import BundleError
 from scenarist.bundles.manifest import FileEntry, Manifest
 from scenarist.bundles.registry import PublishedBundle, Registry
 from scenarist.bundles.workspace import Workspace, WorkspaceConfig, load_workspace
+from scenarist.errors import BundleError
 
 __all__ = [
     "BundleDiff",

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from scenarist.bundles.errors import BundleError
 from scenarist.bundles.manifest import MANIFEST_NAME, PROJECT_DIR, Manifest, sha256_of
+from scenarist.errors import BundleError
 
 _REINSTALL = "re-create the bundle with `scenarist bundle create` and publish it again"
 

@@ -30,7 +30,6 @@ from pathlib import Path
 
 from scenarist.bundles.archive import verify_archive
 from scenarist.bundles.create import create_bundle
-from scenarist.bundles.errors import BundleError
 from scenarist.bundles.manifest import check_version
 from scenarist.bundles.prefect_deployments import (
     check_work_pool,
@@ -41,7 +40,7 @@ from scenarist.bundles.registry import Registry
 from scenarist.bundles.remap import remap_project
 from scenarist.bundles.workspace import Event, Workspace, WorkspaceConfig, load_workspace
 from scenarist.config import Project, load_project
-from scenarist.errors import ConfigError, ScenaristError, StoreError
+from scenarist.errors import BundleError, ConfigError, ScenaristError, StoreError
 from scenarist.stores.database import connect
 
 

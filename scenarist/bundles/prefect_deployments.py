@@ -22,9 +22,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from scenarist.bundles.errors import BundleError
 from scenarist.bundles.workspace import WorkspaceConfig
 from scenarist.config import Project, TriggerSpec
+from scenarist.errors import BundleError
 
 FLOW_NAME = "scenarist-scenario"
 ENTRYPOINT = "scenarist.flows.scenario.scenario_flow"

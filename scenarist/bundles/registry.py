@@ -24,8 +24,8 @@ import fsspec
 from fsspec.core import url_to_fs
 
 from scenarist.bundles.archive import verify_archive
-from scenarist.bundles.errors import BundleError
 from scenarist.bundles.manifest import Manifest
+from scenarist.errors import BundleError
 
 REGISTRY_ENV = "SCENARIST_BUNDLE_REGISTRY"
 

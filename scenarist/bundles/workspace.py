@@ -35,9 +35,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from scenarist.bundles.errors import BundleError
 from scenarist.config import Connection
-from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.errors import BundleError, ConfigError, ConfigProblem
 
 WORKSPACES_DIR = "workspaces"
 

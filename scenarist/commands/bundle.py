@@ -23,11 +23,11 @@ from rich.table import Table
 from scenarist.bundles.create import bundles_folder, create_bundle
 from scenarist.bundles.deploy import deploy_bundle, rollback
 from scenarist.bundles.diff import diff_bundles
-from scenarist.bundles.errors import BundleError
 from scenarist.bundles.registry import Registry
 from scenarist.bundles.workspace import Workspace, deployed_where, load_workspace
 from scenarist.commands.common import ProjectOption, friendly_errors, out
 from scenarist.config import Project, load_project
+from scenarist.errors import BundleError
 
 app = typer.Typer(help="Versioned bundles of a project, released to workspaces.",
                   no_args_is_help=True)

@@ -22,13 +22,9 @@ from jinja2 import StrictUndefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.errors import ConfigError, ScenaristError
+from scenarist.errors import ConditionError, ConfigError
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined)
-
-
-class ConditionError(ScenaristError, RuntimeError):
-    """A condition that could not be evaluated at run time (an undefined name, a type error)."""
 
 
 def expression_names(expression: str) -> set[str]:

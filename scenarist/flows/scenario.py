@@ -31,8 +31,8 @@ from prefect.utilities.urls import url_for
 
 from scenarist.checks.outcome import StepOutcome
 from scenarist.config import Project, load_project, render
-from scenarist.errors import ConfigError, ConfigProblem
-from scenarist.flows.conditions import ConditionError, should_run
+from scenarist.errors import ConditionError, ConfigError, ConfigProblem
+from scenarist.flows.conditions import should_run
 from scenarist.flows.context import RunContext
 from scenarist.flows.logs import RunLogCapture
 from scenarist.flows.specs import RunScenarioStep

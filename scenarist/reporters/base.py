@@ -16,18 +16,10 @@ from abc import ABC, abstractmethod
 
 from pydantic import BaseModel, ConfigDict
 
-from scenarist.errors import ScenaristError
+from scenarist.errors import DeliveryError
 from scenarist.stores.outbox import Attachment, Message
 
 __all__ = ["Attachment", "DeliveryError", "Message", "Reporter"]
-
-
-class DeliveryError(ScenaristError, RuntimeError):
-    """A message that could not be delivered; `temporary` says whether a retry may succeed."""
-
-    def __init__(self, message: str, *, temporary: bool):
-        super().__init__(message)
-        self.temporary = temporary
 
 
 class Reporter(BaseModel, ABC):

@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from scenarist.reporters.base import DeliveryError, Message, Reporter
+from scenarist.errors import DeliveryError
+from scenarist.reporters.base import Message, Reporter
 from scenarist.reporters.mail import MailReporter
 from scenarist.reporters.specs import MailReporterSpec, ReporterOptions, WebhookReporterSpec
 from scenarist.reporters.webhook import WebhookReporter

@@ -19,8 +19,8 @@ from typing import Any
 import aiosmtplib
 from pydantic import Field, SecretStr
 
-from scenarist.errors import ConfigError
-from scenarist.reporters.base import DeliveryError, Message, Reporter, secret_from_block
+from scenarist.errors import ConfigError, DeliveryError
+from scenarist.reporters.base import Message, Reporter, secret_from_block
 from scenarist.reporters.specs import MailReporterSpec
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from scenarist.flows.conditions import ConditionError
+from scenarist.errors import ConditionError
 from scenarist.flows.logs import FORMAT
 from scenarist.reporters.delivery import DeliveryReport, deliver_pending
 from scenarist.reporters.gate import should_report

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field, SecretStr
 
-from scenarist.reporters.base import DeliveryError, Message, Reporter, secret_from_block
+from scenarist.errors import DeliveryError
+from scenarist.reporters.base import Message, Reporter, secret_from_block
 from scenarist.reporters.specs import WebhookReporterSpec
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.flows.conditions import ConditionError
+from scenarist.errors import ConditionError
 from scenarist.reporters.gate import should_report
 
 VARS = {"stepOutcome_MES_Warn": "WARNING", "outcome": "WARNING"}
