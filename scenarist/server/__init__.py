@@ -1,0 +1,25 @@
+"""The prediction and ingest server (FastAPI + uvicorn): `scenarist serve`.
+
+    app = create_app(url, ServerOptions(monitoring=True))
+    app.state.server.models.load(deployment_id, "models/fraud.joblib")
+    uvicorn.run(app, host="127.0.0.1", port=8080)
+
+Modules: app (endpoints), keys (API keys), serving (served models, atomic replacement),
+monitoring (the off-request-path queue), rows (request bodies → checked DataFrames).
+"""
+
+from scenarist.server.app import ServerOptions, create_app
+from scenarist.server.keys import ApiKey, Scope, create_key, list_keys, revoke_key
+from scenarist.server.serving import Served, ServedModels
+
+__all__ = [
+    "ApiKey",
+    "Scope",
+    "Served",
+    "ServedModels",
+    "ServerOptions",
+    "create_app",
+    "create_key",
+    "list_keys",
+    "revoke_key",
+]

@@ -1,0 +1,425 @@
+"""The FastAPI application: prediction and ingest endpoints over deployments (OpenAPI at /docs).
+
+    GET  /health                                        no key; queue counters
+    POST /deployments/{id}/predictions                  predict  JSON array of rows, or CSV
+    POST /deployments/{id}/predictionLogs               ingest   predictions made elsewhere
+    POST /deployments/{id}/actuals                      ingest   labels, by sample/association id
+    POST /deployments/{id}/monitoringBatches            ingest   a new monitoring batch
+    GET  /deployments/{id}/serviceStats                 read     same as get_service_stats
+    GET  /deployments/{id}/featureDrift | targetDrift   read     same as get_feature/target_drift
+    GET  /deployments/{id}/accuracy                     read     same as get_accuracy
+    POST /deployments/{id}/model                        admin    replace the served model
+
+Every endpoint but /health needs `Authorization: Bearer <API key>` with the endpoint's scope
+and the deployment among the key's deployments (401 without a valid key, 403 otherwise).
+Errors are JSON `{"detail": "..."}`: 400 unreadable body, 404 unknown deployment or batch, 409 a
+state conflict (deleted deployment, locked batch), 413 body too large, 415 content type, 422
+rows that do not fit the model, 503 store unreachable.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from scenarist.deployments import Deployment
+from scenarist.errors import (
+    ConfigError,
+    InputDataError,
+    ModelLoadError,
+    NotFoundError,
+    ScenaristError,
+    StoreError,
+)
+from scenarist.server.keys import ApiKey, Scope, verify
+from scenarist.server.monitoring import MonitoringQueue, Record
+from scenarist.server.rows import BadRequest, UnsupportedMediaType, check_rows, parse_rows
+from scenarist.server.serving import Served, ServedModels, load_estimator, wrap
+
+BATCH_HEADER = "X-Scenarist-Monitoring-Batch-Id"
+VERSION_HEADER = "X-Scenarist-Model-Version"
+MONITORING_HEADER = "X-Scenarist-Monitoring"
+_STATUS: list[tuple[type[Exception], int]] = [
+    (BadRequest, 400), (UnsupportedMediaType, 415), (NotFoundError, 404),
+    (InputDataError, 422), (ModelLoadError, 422), (ConfigError, 409), (StoreError, 503),
+]
+
+
+class ServerOptions(BaseModel):
+    """How a server runs; every field has a safe default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    monitoring: bool = Field(True, description="Record service stats and prediction data.")
+    queue_capacity: int = Field(10_000, ge=1, description="Requests the monitoring queue holds.")
+    flush_batch: int = Field(2_000, ge=1, description="Most requests logged per flush.")
+    flush_seconds: float = Field(0.2, ge=0, description="Longest wait gathering one flush.")
+    max_body_bytes: int = Field(10 * 2**20, ge=1, description="Largest request body (413).")
+    key_cache_seconds: float = Field(5.0, ge=0, description="How long a verified key is "
+                                     "trusted before it is read again (revocation delay).")
+
+
+class Server:
+    """The state behind one app: store URL, served models, monitoring queue, key cache."""
+
+    def __init__(self, url: str | None, options: ServerOptions):
+        self.url = url
+        self.options = options
+        self.models = ServedModels(url)
+        self.queue = MonitoringQueue(url, self.models.lock, capacity=options.queue_capacity,
+                                     batch_size=options.flush_batch,
+                                     flush_seconds=options.flush_seconds)
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+        self._keys_lock = threading.Lock()
+        self._batches: dict[tuple[str, str], str] = {}
+
+    def key(self, secret: str) -> ApiKey | None:
+        now = time.monotonic()
+        with self._keys_lock:
+            cached = self._keys.get(secret)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = verify(secret, url=self.url)
+        if found is not None and self.options.key_cache_seconds > 0:
+            with self._keys_lock:
+                self._keys[secret] = (found, now + self.options.key_cache_seconds)
+        return found
+
+    def batch_id(self, served: Served, batch: str) -> str:
+        """The id of the open batch `batch` (id or name); NotFoundError / ConfigError."""
+        cached = self._batches.get((served.deployment.id, batch))
+        if cached is not None:
+            return cached
+        found = served.deployment.get_batch(batch)
+        if found.locked:
+            raise ConfigError(f"monitoring batch {found.name!r} is locked; predictions cannot "
+                              "join it. Create a new batch.")
+        self._batches[(served.deployment.id, batch)] = found.id
+        return found.id
+
+
+def create_app(url: str | None = None, options: ServerOptions | None = None) -> FastAPI:
+    """The app over the store at `url`; serve models with `app.state.server.models.load(...)`."""
+    server = Server(url, options or ServerOptions())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        server.queue.start()
+        yield
+        await run_in_threadpool(server.queue.stop)
+
+    app = FastAPI(title="scenarist", lifespan=lifespan,
+                  description="Predictions with monitoring, and the ingest API of deployments.")
+    app.state.server = server
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > server.options.max_body_bytes:
+            return JSONResponse({"detail": f"the body has {length} bytes; the limit is "
+                                 f"{server.options.max_body_bytes}"}, status_code=413)
+        return await call_next(request)
+
+    for error, status in _STATUS:
+        app.add_exception_handler(error, _handler(status))
+    app.add_exception_handler(ScenaristError, _handler(400))
+
+    def authorize(scope: Scope):
+        def dependency(deployment_id: str,
+                       authorization: Annotated[str | None, Header()] = None) -> ApiKey:
+            scheme, _, secret = (authorization or "").partition(" ")
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise HTTPException(401, "send an API key as 'Authorization: Bearer <key>' "
+                                    "(create one with `scenarist keys create`)",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            key = server.key(secret.strip())
+            if key is None:
+                raise HTTPException(401, "the API key is unknown or revoked",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            if not key.allows(scope):
+                raise HTTPException(403, f"API key {key.id} lacks the {scope.value!r} scope "
+                                    f"(it has {', '.join(sorted(key.scopes))})")
+            if not key.allows(scope, deployment_id):
+                raise HTTPException(403, f"API key {key.id} may not touch deployment "
+                                    f"{deployment_id}")
+            return key
+        return Depends(dependency)
+
+    @app.get("/health", tags=["server"])
+    def health() -> dict[str, Any]:
+        """Liveness, and the monitoring queue's counters (dropped = requests not monitored)."""
+        return {"status": "ok", "served_deployments": len(server.models.ids()),
+                "monitoring": server.options.monitoring, "queue": server.queue.stats().as_dict()}
+
+    @app.post("/deployments/{deployment_id}/predictions", tags=["predictions"],
+              dependencies=[authorize(Scope.PREDICT)])
+    async def predictions(deployment_id: str, request: Request) -> JSONResponse:
+        """Predict on rows (JSON array of objects, or text/csv). Each row gets its prediction,
+        class probabilities and prediction-warning flag; the response names the model version.
+        Header X-Scenarist-Monitoring-Batch-Id files the rows in a monitoring batch."""
+        started = time.perf_counter()
+        served = server.models.get(deployment_id)
+        if served is None:
+            raise NotFoundError(f"deployment {deployment_id} is not served by this server; "
+                                f"served: {', '.join(server.models.ids()) or 'none'}. Start it "
+                                f"with --model {deployment_id}=model.joblib")
+        batch = request.headers.get(BATCH_HEADER)
+        try:
+            body = await request.body()
+            if len(body) > server.options.max_body_bytes:
+                raise HTTPException(413, f"the body has {len(body)} bytes; the limit is "
+                                    f"{server.options.max_body_bytes}")
+            batch_id = (await run_in_threadpool(server.batch_id, served, batch)
+                        if batch else None)
+            frame = parse_rows(body, request.headers.get("content-type"))
+            check_rows(frame, served)
+            values, probabilities = served.model.predict(frame)
+        except Exception:
+            _monitor_error(server, served, started, None)
+            raise
+        warnings = _warnings(served, values, probabilities)
+        sample_ids = _sample_ids(len(frame))
+        elapsed = (time.perf_counter() - started) * 1000
+        monitored = "off"
+        if server.options.monitoring:
+            ok = server.queue.put(lambda ts: Record(
+                deployment_id, served.version, served.deployment.model, ts, elapsed, batch_id,
+                sample_ids, frame, values, probabilities))
+            monitored = "queued" if ok else "dropped"
+        return JSONResponse(
+            {"deployment_id": deployment_id, "model": served.model.name,
+             "model_version": served.version,
+             "data": _rows(served, sample_ids, values, probabilities, warnings)},
+            headers={VERSION_HEADER: str(served.version), MONITORING_HEADER: monitored})
+
+    @app.post("/deployments/{deployment_id}/predictionLogs", tags=["ingest"],
+              dependencies=[authorize(Scope.INGEST)])
+    def prediction_logs(deployment_id: str, body: PredictionLogs) -> dict[str, Any]:
+        """Log predictions made elsewhere (same checks as Deployment.log_batch)."""
+        deployment = Deployment.get(deployment_id, url=server.url)
+        frame = parse_rows(_json_bytes([r.features for r in body.rows]), "application/json")
+        with server.models.lock(deployment_id):
+            result = deployment.log_batch(
+                [r.sample_id for r in body.rows], [r.timestamp for r in body.rows], frame,
+                [r.prediction for r in body.rows],
+                None if any(r.probability is None for r in body.rows)
+                else [r.probability for r in body.rows], body.batch_id,
+                request_ms=body.request_ms)
+        return {"rows": result.rows, "warnings": result.warnings, "batch_id": result.batch_id}
+
+    @app.post("/deployments/{deployment_id}/actuals", tags=["ingest"],
+              dependencies=[authorize(Scope.INGEST)])
+    def actuals(deployment_id: str, body: Actuals) -> dict[str, Any]:
+        """Actual outcomes by sample id or association id (a repeated one corrects)."""
+        deployment = Deployment.get(deployment_id, url=server.url)
+        result = deployment.log_labels([a.association_id for a in body.data],
+                                       [a.actual_value for a in body.data])
+        return {"stored": result.stored, "corrected": result.corrected,
+                "unknown": result.unknown}
+
+    @app.post("/deployments/{deployment_id}/monitoringBatches", tags=["ingest"],
+              status_code=201, dependencies=[authorize(Scope.INGEST)])
+    def monitoring_batches(deployment_id: str, body: NewBatch) -> dict[str, Any]:
+        """A new, open monitoring batch; send its id in X-Scenarist-Monitoring-Batch-Id."""
+        batch = Deployment.get(deployment_id, url=server.url).create_batch(body.name,
+                                                                           body.description)
+        return {"id": batch.id, "name": batch.name, "created_at": batch.created_at}
+
+    @app.get("/deployments/{deployment_id}/serviceStats", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def service_stats(deployment_id: str, window: Window
+                      ) -> dict[str, Any]:
+        """Predictions, requests, request times, errors of the window (get_service_stats)."""
+        deployment = Deployment.get(deployment_id, url=server.url)
+        return _clean(deployment.get_service_stats(**window).as_dict())
+
+    @app.get("/deployments/{deployment_id}/featureDrift", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def feature_drift(deployment_id: str, window: Window
+                      ) -> dict[str, Any]:
+        """One entry per feature: test, score, threshold, drifted, psi, importance."""
+        deployment = Deployment.get(deployment_id, url=server.url)
+        table = deployment.get_feature_drift(**window)
+        return {"features": _clean(table.reset_index().to_dict(orient="records"))}
+
+    @app.get("/deployments/{deployment_id}/targetDrift", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def target_drift(deployment_id: str, window: Window
+                     ) -> dict[str, Any]:
+        """Drift of the model's output against its output on the reference."""
+        deployment = Deployment.get(deployment_id, url=server.url)
+        return _clean(deployment.get_target_drift(**window).__dict__)
+
+    @app.get("/deployments/{deployment_id}/accuracy", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def accuracy(deployment_id: str, window: Window) -> dict[str, Any]:
+        """Accuracy metrics over the window's labelled predictions, and label readiness."""
+        deployment = Deployment.get(deployment_id, url=server.url)
+        result = deployment.get_accuracy(**window)
+        return _clean({"start": result.start, "end": result.end, "metrics": result.metrics,
+                       "labelled": result.labelled, "predictions": result.predictions,
+                       "ready": result.readiness.ready, "reason": result.readiness.reason})
+
+    @app.post("/deployments/{deployment_id}/model", tags=["server"],
+              dependencies=[authorize(Scope.ADMIN)])
+    def replace_model(deployment_id: str, body: Replacement) -> dict[str, Any]:
+        """Load a joblib file on the server's disk, validate it and swap it in atomically."""
+        current = server.models.get(deployment_id)
+        if current is None:
+            raise NotFoundError(f"deployment {deployment_id} is not served by this server")
+        model = wrap(current.deployment, load_estimator(body.path), name=body.name)
+        served = server.models.replace(deployment_id, model, body.reason)
+        server._batches.clear()
+        return {"model": served.model.name, "model_version": served.version}
+
+    return app
+
+
+# -- bodies -----------------------------------------------------------------------------------
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoggedPrediction(_Body):
+    sample_id: str = Field(description="Unique id of the prediction within the deployment.")
+    timestamp: datetime | float = Field(description="When it was made (ISO 8601 or epoch s).")
+    features: dict[str, Any] = Field(description="Feature name → value.")
+    prediction: Any = Field(description="The predicted class or value.")
+    probability: float | None = Field(None, description="Positive-class probability (binary).")
+
+
+class PredictionLogs(_Body):
+    rows: list[LoggedPrediction] = Field(min_length=1, description="The predictions.")
+    batch_id: str | None = Field(None, description="Monitoring batch (id or name).")
+    request_ms: float | None = Field(None, ge=0, description="Time of the original request.")
+
+
+class Actual(_Body):
+    association_id: str = Field(description="Sample id or association id of a prediction.")
+    actual_value: Any = Field(description="The actual class or value.")
+
+
+class Actuals(_Body):
+    data: list[Actual] = Field(min_length=1, description="The actual outcomes.")
+
+
+class NewBatch(_Body):
+    name: str = Field(min_length=1, description="Unique name within the deployment.")
+    description: str | None = None
+
+
+class Replacement(_Body):
+    path: str = Field(description="A joblib file on the server's disk (trusted: it is "
+                      "unpickled).")
+    reason: str = Field("OTHER", description="A MODEL_REPLACEMENT_REASON.")
+    name: str | None = Field(None, description="The new model's name (default: the deployed).")
+
+
+def window(
+    start: Annotated[str | None, Query(description="Window start, top of an hour (ISO 8601); "
+                                       "default: end − 7 days.")] = None,
+    end: Annotated[str | None, Query(description="Window end, top of an hour (ISO 8601); "
+                                     "default: the next top of the hour.")] = None,
+    batch: Annotated[list[str] | None, Query(description="Only these monitoring batches "
+                                             "(ids or names; repeatable).")] = None,
+    model_version: Annotated[int | None, Query(description="Only this model version.")] = None,
+) -> dict[str, Any]:
+    """The query window of the monitoring endpoints, as keyword arguments of the Python API."""
+    return {"start": start, "end": end, "batches": batch, "model_version": model_version}
+
+
+Window = Annotated[dict[str, Any], Depends(window)]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _handler(status: int):
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+    return handle
+
+
+def _monitor_error(server: Server, served: Served, started: float, batch_id: str | None
+                   ) -> None:
+    if server.options.monitoring:
+        elapsed = (time.perf_counter() - started) * 1000
+        server.queue.put(lambda ts: Record(served.deployment.id, served.version,
+                                           served.deployment.model, ts, elapsed, batch_id))
+
+
+def _sample_ids(n: int) -> list[str]:
+    prefix = secrets.token_hex(10)
+    return [f"{prefix}-{i}" for i in range(n)]
+
+
+def _warnings(served: Served, values: np.ndarray, probabilities: np.ndarray | None
+              ) -> np.ndarray:
+    if served.warning_bounds is None:
+        return np.zeros(len(values), dtype=bool)
+    lower, upper = served.warning_bounds
+    output = values if served.model.type == "regression" else probabilities
+    if output is None:
+        return np.zeros(len(values), dtype=bool)
+    output = np.asarray(output, dtype=float)
+    return (output < lower) | (output > upper)
+
+
+def _rows(served: Served, sample_ids: list[str], values: np.ndarray,
+          probabilities: np.ndarray | None, warnings: np.ndarray) -> list[dict[str, Any]]:
+    model = served.model
+    predictions = values.tolist()
+    flags = warnings.tolist()
+    rows: list[dict[str, Any]] = []
+    if probabilities is not None and model.type == "binary":
+        classes = list(model.classes or ())
+        other = next(c for c in classes if c != model.positive_label)
+        for i, p in enumerate(np.asarray(probabilities, dtype=float).tolist()):
+            rows.append({"row_id": i, "sample_id": sample_ids[i], "prediction": predictions[i],
+                         "prediction_values": [{"label": model.positive_label, "value": p},
+                                               {"label": other, "value": 1 - p}],
+                         "prediction_warning": flags[i]})
+        return rows
+    table = np.asarray(probabilities).tolist() if probabilities is not None else None
+    for i in range(len(predictions)):
+        row: dict[str, Any] = {"row_id": i, "sample_id": sample_ids[i],
+                               "prediction": predictions[i], "prediction_warning": flags[i]}
+        if table is not None:
+            row["prediction_values"] = [{"label": c, "value": v}
+                                        for c, v in zip(model.classes or (), table[i],
+                                                        strict=True)]
+        rows.append(row)
+    return rows
+
+
+def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
+    import json
+
+    return json.dumps(rows).encode()
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: NaN/inf → None, numpy scalars → Python, datetimes → ISO 8601."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
