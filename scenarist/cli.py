@@ -12,6 +12,8 @@
     scenarist report STORE [--label L] [-o report.html]
     scenarist demo [--dir DIR] [--smtp HOST:PORT]
     scenarist init --example fraud DIR
+    scenarist serve --model DEPLOYMENT_ID=model.joblib [--host H --port P]
+    scenarist keys create NAME --scope predict --deployment ID | list | revoke KEY_ID
 
 User mistakes (a bad project file, a missing column, an unreachable store) print one clear
 message and exit 1; they never print a traceback.
@@ -32,6 +34,7 @@ from scenarist.commands import (
     outbox,
     report,
     scenarios,
+    serve,
     store,
 )
 from scenarist.commands.common import err, out
@@ -49,10 +52,12 @@ app.add_typer(scenarios.app, name="scenarios")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(bundle.app, name="bundle")
+app.add_typer(serve.app, name="keys")
 app.command("run")(scenarios.run)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
 app.command("init")(demo.init)
+app.command("serve")(serve.serve)
 
 
 @app.command()

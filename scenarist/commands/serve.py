@@ -1,0 +1,112 @@
+"""`scenarist serve` (the prediction and ingest server) and `scenarist keys …` (its API keys).
+
+    scenarist serve --model DEPLOYMENT_ID=models/fraud.joblib [--host 127.0.0.1 --port 8080]
+    scenarist keys create NAME --scope predict --deployment DEPLOYMENT_ID   # prints the secret once
+    scenarist keys list | revoke KEY_ID
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from scenarist.commands.common import err, friendly_errors, out
+from scenarist.errors import ConfigError
+
+UrlOption = Annotated[str | None, typer.Option(
+    "--url", "-u", envvar="SCENARIST_STORE_URL",
+    help="Store database URL (default sqlite:///.scenarist/store.db).")]
+
+app = typer.Typer(help="API keys of `scenarist serve` (hashed at rest, scoped, per deployment).",
+                  no_args_is_help=True)
+
+
+@friendly_errors
+def serve(
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="DEPLOYMENT_ID=path.joblib: serve this estimator for the "
+        "deployment (repeatable). Other deployments get ingest and read endpoints only.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    monitoring: Annotated[bool, typer.Option(help="Record service stats and prediction data "
+                                             "of served requests.")] = True,
+    queue_capacity: Annotated[int, typer.Option(help="Requests the monitoring queue holds; "
+                                                "beyond it they are counted as dropped.")
+                              ] = 10_000,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body (MB).")] = 10.0,
+    url: UrlOption = None,
+) -> None:
+    """Serve predictions with monitoring, and the ingest API of deployments (docs at /docs)."""
+    import uvicorn
+
+    from scenarist.server import ServerOptions, create_app
+
+    app_ = create_app(url, ServerOptions(monitoring=monitoring, queue_capacity=queue_capacity,
+                                         max_body_bytes=int(max_body_mb * 2**20)))
+    for pair in model or []:
+        deployment_id, sep, path = pair.partition("=")
+        if not sep or not deployment_id.strip() or not path.strip():
+            raise ConfigError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
+        served = app_.state.server.models.load(deployment_id.strip(), path.strip())
+        err.print(f"serving deployment {served.deployment.id} ({escape(served.deployment.label)})"
+                  f": model {escape(served.model.name)} v{served.version}", highlight=False)
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+@app.command("create")
+@friendly_errors
+def keys_create(
+    name: Annotated[str, typer.Argument(help="What the key is for, e.g. fraud-service.")],
+    scope: Annotated[list[str], typer.Option(
+        "--scope", "-s", help="predict, ingest, read or admin (repeatable).")],
+    deployment: Annotated[list[str], typer.Option(
+        "--deployment", "-d", help="A deployment id the key may touch, or '*' (repeatable).")],
+    url: UrlOption = None,
+) -> None:
+    """Create a key and print its secret (shown once: only its hash is stored)."""
+    from scenarist.server.keys import create_key
+
+    key, secret = create_key(name, scope, deployment, url=url)
+    err.print(f"created key {key.id} ({escape(name)}): scopes {', '.join(sorted(key.scopes))}; "
+              "the secret below is shown only now", highlight=False)
+    out.print(secret, highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+@friendly_errors
+def keys_list(
+    revoked: Annotated[bool, typer.Option(help="Include revoked keys.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """One row per key: id, name, scopes, deployments, created, revoked."""
+    from scenarist.server.keys import list_keys
+
+    found = list_keys(url=url, revoked=revoked)
+    if not found:
+        out.print("no API keys; create one with `scenarist keys create NAME --scope predict "
+                  "--deployment ID`")
+        return
+    table = Table(title="API keys")
+    for column in ("id", "name", "scopes", "deployments", "created", "revoked"):
+        table.add_column(column)
+    for key in found:
+        table.add_row(key.id, escape(key.name), ", ".join(sorted(key.scopes)),
+                      escape(", ".join(key.deployments)), f"{key.created_at:%Y-%m-%d %H:%M}",
+                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-")
+    out.print(table)
+
+
+@app.command("revoke")
+@friendly_errors
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
+    url: UrlOption = None,
+) -> None:
+    """Revoke a key; running servers refuse it within their key cache time (5 s)."""
+    from scenarist.server.keys import revoke_key
+
+    key = revoke_key(key_id, url=url)
+    out.print(f"revoked key {key.id} ({escape(key.name)})")

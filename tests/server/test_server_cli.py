@@ -1,0 +1,84 @@
+"""`scenarist keys create|list|revoke`, and `scenarist serve` run as a real process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import joblib
+from conftest import training_frame
+from sklearn.linear_model import LogisticRegression
+from typer.testing import CliRunner
+
+from scenarist.cli import app
+from scenarist.server import list_keys
+
+runner = CliRunner()
+
+
+def test_keys_create_list_revoke(store, deployment):
+    url, _ = store
+    created = runner.invoke(app, ["keys", "create", "svc", "--scope", "predict", "--scope",
+                                  "read", "--deployment", deployment.id, "--url", url])
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("sck_")
+    (key,) = [k for k in list_keys(url=url) if k.name == "svc"]
+    listed = runner.invoke(app, ["keys", "list", "--url", url])
+    assert key.id in listed.stdout and "predict, read" in listed.stdout
+    assert secret not in listed.stdout
+    revoked = runner.invoke(app, ["keys", "revoke", key.id, "--url", url])
+    assert revoked.exit_code == 0 and f"revoked key {key.id}" in revoked.stdout
+    assert key.id not in runner.invoke(app, ["keys", "list", "--url", url]).stdout
+    bad = runner.invoke(app, ["keys", "create", "x", "--scope", "write", "--deployment", "*",
+                              "--url", url])
+    assert bad.exit_code == 1 and "unknown scope 'write'" in bad.output
+    missing = runner.invoke(app, ["keys", "revoke", "nope", "--url", url])
+    assert missing.exit_code == 1 and "no API key 'nope'" in missing.output
+
+
+def test_serve_command_serves_the_model_file(store, deployment, tmp_path: Path):
+    url, _ = store
+    frame = training_frame()
+    path = tmp_path / "model.joblib"
+    joblib.dump(LogisticRegression().fit(frame[["x1", "x2"]], frame["y"]), path)
+    secret = runner.invoke(app, ["keys", "create", "p", "--scope", "predict", "--deployment",
+                                 deployment.id, "--url", url]).stdout.strip().splitlines()[-1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "scenarist"), "serve", "--model",
+         f"{deployment.id}={path}", "--port", str(port), "--url", url],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "scenarist serve did not start"
+            time.sleep(0.1)
+        response = httpx.post(f"{base}/deployments/{deployment.id}/predictions",
+                              content="x1,x2\n1.0,0.0\n", headers={
+                                  "Content-Type": "text/csv",
+                                  "Authorization": f"Bearer {secret}"})
+        assert response.status_code == 200, response.text
+        assert response.json()["model_version"] == 1
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_serve_refuses_a_malformed_model_option(store):
+    url, _ = store
+    result = runner.invoke(app, ["serve", "--model", "no-equals-sign", "--url", url])
+    assert result.exit_code == 1 and "DEPLOYMENT_ID=path.joblib" in result.output
