@@ -36,16 +36,27 @@ def serve(
     queue_capacity: Annotated[int, typer.Option(help="Requests the monitoring queue holds; "
                                                 "beyond it they are counted as dropped.")
                               ] = 10_000,
+    flush_seconds: Annotated[float, typer.Option(help="Longest wait gathering one monitoring "
+                                                 "flush.")] = 1.0,
+    switch_interval_ms: Annotated[float, typer.Option(help="Python's thread switch interval: "
+                                                      "how long the monitoring thread may hold "
+                                                      "the GIL before a request gets it back.")
+                                  ] = 1.0,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body (MB).")] = 10.0,
     url: UrlOption = None,
 ) -> None:
     """Serve predictions with monitoring, and the ingest API of deployments (docs at /docs)."""
+    import sys
+
     import uvicorn
 
     from scenarist.server import ServerOptions, create_app
 
     app_ = create_app(url, ServerOptions(monitoring=monitoring, queue_capacity=queue_capacity,
+                                         flush_seconds=flush_seconds,
                                          max_body_bytes=int(max_body_mb * 2**20)))
+    sys.setswitchinterval(switch_interval_ms / 1000)  # default 5 ms: requests would wait that
+    #                                                   long behind a monitoring flush
     for pair in model or []:
         deployment_id, sep, path = pair.partition("=")
         if not sep or not deployment_id.strip() or not path.strip():

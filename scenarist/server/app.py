@@ -65,7 +65,8 @@ class ServerOptions(BaseModel):
     monitoring: bool = Field(True, description="Record service stats and prediction data.")
     queue_capacity: int = Field(10_000, ge=1, description="Requests the monitoring queue holds.")
     flush_batch: int = Field(2_000, ge=1, description="Most requests logged per flush.")
-    flush_seconds: float = Field(0.2, ge=0, description="Longest wait gathering one flush.")
+    flush_seconds: float = Field(1.0, ge=0, description="Longest wait gathering one flush "
+                                 "(each flush writes one Parquet file per hour it spans).")
     max_body_bytes: int = Field(10 * 2**20, ge=1, description="Largest request body (413).")
     key_cache_seconds: float = Field(5.0, ge=0, description="How long a verified key is "
                                      "trusted before it is read again (revocation delay).")

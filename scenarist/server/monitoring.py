@@ -79,7 +79,7 @@ class MonitoringQueue:
     """See the module docstring. `start()` the worker, `stop()` flushes what is left."""
 
     def __init__(self, url: str | None, lock_for: Callable[[str], threading.Lock], *,
-                 capacity: int = 10_000, batch_size: int = 2_000, flush_seconds: float = 0.2):
+                 capacity: int = 10_000, batch_size: int = 2_000, flush_seconds: float = 1.0):
         self.url = url
         self._lock_for = lock_for
         self._queue: queue.Queue[Record] = queue.Queue(maxsize=capacity)
