@@ -29,7 +29,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+import pandas as pd
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +44,7 @@ from scenarist.errors import (
     ScenaristError,
     StoreError,
 )
+from scenarist.server.bodies import Actuals, NewBatch, PredictionLogs, Replacement, Window
 from scenarist.server.keys import ApiKey, Scope, verify
 from scenarist.server.monitoring import MonitoringQueue, Record
 from scenarist.server.rows import BadRequest, UnsupportedMediaType, check_rows, parse_rows
@@ -204,7 +206,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
     def prediction_logs(deployment_id: str, body: PredictionLogs) -> dict[str, Any]:
         """Log predictions made elsewhere (same checks as Deployment.log_batch)."""
         deployment = Deployment.get(deployment_id, url=server.url)
-        frame = parse_rows(_json_bytes([r.features for r in body.rows]), "application/json")
+        frame = pd.DataFrame.from_records([r.features for r in body.rows])
         with server.models.lock(deployment_id):
             result = deployment.log_batch(
                 [r.sample_id for r in body.rows], [r.timestamp for r in body.rows], frame,
@@ -280,63 +282,6 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         return {"model": served.model.name, "model_version": served.version}
 
     return app
-
-
-# -- bodies -----------------------------------------------------------------------------------
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoggedPrediction(_Body):
-    sample_id: str = Field(description="Unique id of the prediction within the deployment.")
-    timestamp: datetime | float = Field(description="When it was made (ISO 8601 or epoch s).")
-    features: dict[str, Any] = Field(description="Feature name → value.")
-    prediction: Any = Field(description="The predicted class or value.")
-    probability: float | None = Field(None, description="Positive-class probability (binary).")
-
-
-class PredictionLogs(_Body):
-    rows: list[LoggedPrediction] = Field(min_length=1, description="The predictions.")
-    batch_id: str | None = Field(None, description="Monitoring batch (id or name).")
-    request_ms: float | None = Field(None, ge=0, description="Time of the original request.")
-
-
-class Actual(_Body):
-    association_id: str = Field(description="Sample id or association id of a prediction.")
-    actual_value: Any = Field(description="The actual class or value.")
-
-
-class Actuals(_Body):
-    data: list[Actual] = Field(min_length=1, description="The actual outcomes.")
-
-
-class NewBatch(_Body):
-    name: str = Field(min_length=1, description="Unique name within the deployment.")
-    description: str | None = None
-
-
-class Replacement(_Body):
-    path: str = Field(description="A joblib file on the server's disk (trusted: it is "
-                      "unpickled).")
-    reason: str = Field("OTHER", description="A MODEL_REPLACEMENT_REASON.")
-    name: str | None = Field(None, description="The new model's name (default: the deployed).")
-
-
-def window(
-    start: Annotated[str | None, Query(description="Window start, top of an hour (ISO 8601); "
-                                       "default: end − 7 days.")] = None,
-    end: Annotated[str | None, Query(description="Window end, top of an hour (ISO 8601); "
-                                     "default: the next top of the hour.")] = None,
-    batch: Annotated[list[str] | None, Query(description="Only these monitoring batches "
-                                             "(ids or names; repeatable).")] = None,
-    model_version: Annotated[int | None, Query(description="Only this model version.")] = None,
-) -> dict[str, Any]:
-    """The query window of the monitoring endpoints, as keyword arguments of the Python API."""
-    return {"start": start, "end": end, "batches": batch, "model_version": model_version}
-
-
-Window = Annotated[dict[str, Any], Depends(window)]
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -416,12 +361,6 @@ def _rows(served: Served, sample_ids: list[str], values: np.ndarray,
                                                         strict=True)]
         rows.append(row)
     return rows
-
-
-def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
-    import json
-
-    return json.dumps(rows).encode()
 
 
 def _clean(value: Any) -> Any:
