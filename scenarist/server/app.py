@@ -19,6 +19,8 @@ rows that do not fit the model, 503 store unreachable.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import secrets
 import threading
@@ -53,6 +55,7 @@ from scenarist.server.serving import Served, ServedModels, load_estimator, wrap
 BATCH_HEADER = "X-Scenarist-Monitoring-Batch-Id"
 VERSION_HEADER = "X-Scenarist-Model-Version"
 MONITORING_HEADER = "X-Scenarist-Monitoring"
+log = logging.getLogger(__name__)
 _STATUS: list[tuple[type[Exception], int]] = [
     (BadRequest, 400), (UnsupportedMediaType, 415), (NotFoundError, 404),
     (InputDataError, 422), (ModelLoadError, 422), (ConfigError, 409), (StoreError, 503),
@@ -72,6 +75,9 @@ class ServerOptions(BaseModel):
     max_body_bytes: int = Field(10 * 2**20, ge=1, description="Largest request body (413).")
     key_cache_seconds: float = Field(5.0, ge=0, description="How long a verified key is "
                                      "trusted before it is read again (revocation delay).")
+    settings_refresh_seconds: float = Field(10.0, gt=0, description="How often the served "
+                                            "deployments' settings (prediction warnings, "
+                                            "association id) are read again.")
 
 
 class Server:
@@ -120,7 +126,9 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         server.queue.start()
+        refresher = asyncio.create_task(_refresh_settings(server))
         yield
+        refresher.cancel()
         await run_in_threadpool(server.queue.stop)
 
     app = FastAPI(title="scenarist", lifespan=lifespan,
@@ -303,6 +311,18 @@ class _BodyLimit:
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+async def _refresh_settings(server: Server) -> None:
+    """Re-read the served deployments' settings now and then (off the request path)."""
+    while True:
+        await asyncio.sleep(server.options.settings_refresh_seconds)
+        for deployment_id in server.models.ids():
+            try:
+                await run_in_threadpool(server.models.refresh_settings, deployment_id)
+            except Exception as exc:  # noqa: BLE001 - keep serving the snapshot it has
+                log.warning("cannot refresh the settings of deployment %s: %s",
+                            deployment_id, exc)
 
 
 def _handler(status: int):
