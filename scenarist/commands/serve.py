@@ -102,7 +102,7 @@ def keys_list(
         return
     table = Table(title="API keys")
     for column in ("id", "name", "scopes", "deployments", "created", "revoked"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("id", "scopes"))
     for key in found:
         table.add_row(key.id, escape(key.name), ", ".join(sorted(key.scopes)),
                       escape(", ".join(key.deployments)), f"{key.created_at:%Y-%m-%d %H:%M}",

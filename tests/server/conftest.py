@@ -1,7 +1,7 @@
 """Shared pieces of the server tests: a small model, a deployment, a real uvicorn server.
 
 The server runs for real on 127.0.0.1 (a random free port) in a thread; tests talk to it with
-httpx. One SQLite store per test module keeps the suite fast.
+httpx. One store per test module and backend keeps the suite fast.
 """
 
 from __future__ import annotations
@@ -74,9 +74,13 @@ class RunningServer:
         return self.app.state.server
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> tuple[str, Path]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(request, tmp_path_factory) -> tuple[str, Path]:
+    """(store URL, data folder) on each backend: a temp SQLite file, and the real PostgreSQL
+    when SCENARIST_TEST_POSTGRES_URL is set (else skipped)."""
     folder = tmp_path_factory.mktemp("server-store")
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url"), folder / "data"
     return f"sqlite:///{folder / 'store.db'}", folder / "data"
 
 
