@@ -180,6 +180,9 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
             raise NotFoundError(f"deployment {deployment_id} is not served by this server; "
                                 f"served: {', '.join(server.models.ids()) or 'none'}. Start it "
                                 f"with --model {deployment_id}=model.joblib")
+        if served.deployment.status != "active":
+            raise ConfigError(f"deployment {deployment_id} is deleted; it serves no more "
+                              "predictions")
         batch = request.headers.get(BATCH_HEADER)
         try:
             body = await request.body()

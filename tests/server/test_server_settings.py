@@ -69,3 +69,17 @@ def test_settings_changed_elsewhere_reach_the_server(running, configured, store,
                            json=[{"x1": 9.0, "x2": -9.0, "txn": "far"}],
                            headers={"Authorization": f"Bearer {secret}"})
     assert response.json()["data"][0]["prediction_warning"] is False
+
+
+def test_a_deleted_deployment_serves_no_more(running, configured, store, client):
+    url, _ = store
+    _, secret = create_key("p2", ["predict"], [configured.id], url=url)
+    configured.delete()
+    deadline = time.monotonic() + 5
+    while running.state.models.get(configured.id).deployment.status == "active":
+        assert time.monotonic() < deadline, "the deletion was not seen"
+        time.sleep(0.05)
+    response = client.post(f"{running.base_url}/deployments/{configured.id}/predictions",
+                           json=[{"x1": 1.0, "x2": 0.0, "txn": "late"}],
+                           headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 409 and "is deleted" in response.json()["detail"]
