@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 
 from scenarist.deployments.durations import TimeLike, to_utc
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
+from scenarist.stores.database import database_errors
 from scenarist.stores.deployment_tables import (
     hourly,
     monitoring_batches,
@@ -30,7 +31,6 @@ from scenarist.stores.deployment_tables import (
     predictions,
     request_times,
 )
-from scenarist.stores.evaluation_store import _writing
 
 if TYPE_CHECKING:
     from scenarist.deployments.deployment import Deployment
@@ -95,7 +95,7 @@ class MonitoringBatch:
         """Remove the batch's predictions from every statistic (rows, rollups, features)."""
         engine = self._deployment._engine
         where = {"deployment_key": self._deployment.key, "batch_key": self.key}
-        with _writing(engine, f"delete batch {self.name!r}"), engine.begin() as conn:
+        with database_errors(engine, f"delete batch {self.name!r}"), engine.begin() as conn:
             for table in (predictions, hourly, request_times, outcomes):
                 conn.execute(delete(table).where(*(table.c[k] == v for k, v in where.items())))
             conn.execute(update(monitoring_batches).where(monitoring_batches.c.key == self.key)
@@ -107,7 +107,7 @@ class MonitoringBatch:
         if self.deleted:
             raise ConfigError(f"batch {self.name!r} is deleted")
         engine = self._deployment._engine
-        with _writing(engine, f"update batch {self.name!r}"), engine.begin() as conn:
+        with database_errors(engine, f"update batch {self.name!r}"), engine.begin() as conn:
             conn.execute(update(monitoring_batches).where(monitoring_batches.c.key == self.key)
                          .values(**values))
             row = conn.execute(select(monitoring_batches)
@@ -125,7 +125,7 @@ def create_batch(self: Deployment, name: str, description: str | None = None) ->
     now = datetime.now(timezone.utc)
     midnight = datetime.combine(now.date(), time(0), tzinfo=timezone.utc)
     limit = self.settings.batches.daily_limit
-    with _writing(self._engine, f"create batch {name!r}"), self._engine.begin() as conn:
+    with database_errors(self._engine, f"create batch {name!r}"), self._engine.begin() as conn:
         today = conn.execute(select(func.count()).select_from(monitoring_batches).where(
             monitoring_batches.c.deployment_key == self.key,
             monitoring_batches.c.created_at >= midnight)).scalar_one()

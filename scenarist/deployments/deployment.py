@@ -43,10 +43,9 @@ from scenarist.deployments.settings import (
     PredictionWarningSettings,
 )
 from scenarist.errors import ConfigError, NotFoundError
-from scenarist.stores.database import connect, display_url
+from scenarist.stores.database import connect, database_errors, display_url
 from scenarist.stores.deployment_files import FeatureFiles, default_data_dir
 from scenarist.stores.deployment_tables import deployment_models, deployments
-from scenarist.stores.evaluation_store import _writing
 
 IMPORTANCE = ("LOW", "MODERATE", "HIGH", "CRITICAL")
 Health = Literal["unknown", "passing", "at_risk", "failing"]
@@ -128,7 +127,7 @@ class Deployment:
             files.write_reference(1, frame)
             facts.update(rows=len(frame), baseline=replacement.baseline_metrics(info, frame))
         now = datetime.now(timezone.utc)
-        with _writing(engine, f"create deployment {label!r}"), engine.begin() as conn:
+        with database_errors(engine, f"create deployment {label!r}"), engine.begin() as conn:
             key = conn.execute(insert(deployments).values(
                 id=deployment_id, label=label, description=description, importance=importance,
                 status="active", created_at=now, updated_at=now, model_version=1,
@@ -202,7 +201,8 @@ class Deployment:
 
     def _write(self, **values: Any) -> None:
         values.setdefault("updated_at", datetime.now(timezone.utc))
-        with _writing(self._engine, f"update deployment {self.id}"), self._engine.begin() as c:
+        with database_errors(self._engine, f"update deployment {self.id}"), \
+                self._engine.begin() as c:
             c.execute(update(deployments).where(deployments.c.key == self.key).values(**values))
         self.refresh()
 

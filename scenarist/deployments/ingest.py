@@ -43,7 +43,7 @@ from scenarist.deployments.rollups import (
 )
 from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.errors import ConfigError, InputDataError, StoreError
-from scenarist.stores.database import display_url
+from scenarist.stores.database import display_url, failure_reason
 from scenarist.stores.deployment_files import StagedFiles
 from scenarist.stores.deployment_tables import deployments
 from scenarist.stores.prediction_log import DEFAULT_CHUNK_SIZE, insert_predictions
@@ -152,9 +152,8 @@ def log_batch(
             raise _duplicates(self, texts, hashes) from exc
         except (SQLAlchemyError, psycopg.Error, sqlite3.Error) as exc:
             _discard(staging)
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StoreError(f"could not log predictions of deployment {self.id} at "
-                             f"{display_url(self._engine.url)}: {reason}") from exc
+                             f"{display_url(self._engine.url)}: {failure_reason(exc)}") from exc
         except BaseException:
             _discard(staging)
             raise

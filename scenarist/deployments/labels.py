@@ -29,8 +29,8 @@ from sqlalchemy import bindparam, select, update
 from scenarist.deployments.rollups import HOURLY_SUMS, lock_deployment, write_rollups
 from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.errors import InputDataError
+from scenarist.stores.database import database_errors
 from scenarist.stores.deployment_tables import ROLLUP_KEY, outcomes, predictions
-from scenarist.stores.evaluation_store import _writing
 from scenarist.stores.prediction_log import upsert_add
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def log_labels(self: Deployment, sample_ids: Sequence[Any], labels: Sequence[Any
     self._require_active()
     texts, hashes = hash_checked_ids(sample_ids, "sample_ids")
     values = _label_values(self, labels, texts)
-    with _writing(self._engine, f"log labels of deployment {self.id}"), \
+    with database_errors(self._engine, f"log labels of deployment {self.id}"), \
             self._engine.begin() as conn:
         lock_deployment(conn, self)
         rows = _rows(conn, self.key, predictions.c.sample_hash, hashes)

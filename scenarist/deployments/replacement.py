@@ -33,8 +33,8 @@ from sqlalchemy import insert, select, update
 from scenarist.deployments.model_info import PREDICTION, PROBA, ModelInfo, reference_outputs
 from scenarist.errors import ConfigError
 from scenarist.metrics.performance import performance_metrics
+from scenarist.stores.database import database_errors
 from scenarist.stores.deployment_tables import deployment_models, deployments
-from scenarist.stores.evaluation_store import _writing
 
 if TYPE_CHECKING:
     from scenarist.deployments.deployment import Deployment
@@ -136,7 +136,7 @@ def replace_model(self: Deployment, new_model: Any,
         self.files.write_reference(version, frame)
         facts.update(rows=len(frame), baseline=baseline_metrics(info, frame))
     now = datetime.now(timezone.utc)
-    with _writing(self._engine, f"replace the model of deployment {self.id}"), \
+    with database_errors(self._engine, f"replace the model of deployment {self.id}"), \
             self._engine.begin() as conn:
         conn.execute(update(deployment_models).where(
             deployment_models.c.deployment_key == self.key,

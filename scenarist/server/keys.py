@@ -25,8 +25,7 @@ from enum import StrEnum
 from sqlalchemy import insert, select, update
 
 from scenarist.errors import ConfigError, NotFoundError
-from scenarist.stores.database import connect
-from scenarist.stores.evaluation_store import _writing
+from scenarist.stores.database import connect, database_errors
 from scenarist.stores.server_tables import api_keys
 
 PREFIX = "sck_"
@@ -73,7 +72,7 @@ def create_key(name: str, scopes: Sequence[str], deployments: Sequence[str], *,
     secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     now = datetime.now(timezone.utc)
     engine = connect(url)
-    with _writing(engine, f"create API key {name!r}"), engine.begin() as conn:
+    with database_errors(engine, f"create API key {name!r}"), engine.begin() as conn:
         conn.execute(insert(api_keys).values(
             id=key_id, name=name, secret_sha256=_digest(secret),
             scopes=sorted(s.value for s in chosen), deployments=list(deployments),
@@ -95,7 +94,7 @@ def revoke_key(key_id: str, *, url: str | None = None) -> ApiKey:
     time, immediately when revoked through that server)."""
     engine = connect(url)
     now = datetime.now(timezone.utc)
-    with _writing(engine, f"revoke API key {key_id}"), engine.begin() as conn:
+    with database_errors(engine, f"revoke API key {key_id}"), engine.begin() as conn:
         row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
         if row is None:
             known = ", ".join(k.id for k in list_keys(url=url)) or "none"

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from scenarist.checks.outcome import Outcome
 from scenarist.checks.result import CheckResult
-from scenarist.stores.evaluation_store import _writing
+from scenarist.stores.database import database_errors
 from scenarist.stores.schema import metadata
 
 check_results = Table(
@@ -87,7 +87,7 @@ def record_results(
     ]
     if not rows:
         return 0
-    with _writing(engine, f"record {len(rows)} check result(s)"):
+    with database_errors(engine, f"record {len(rows)} check result(s)"):
         with engine.begin() as conn:
             conn.execute(insert(check_results), rows)
     return len(rows)
@@ -113,7 +113,7 @@ def check_history(
         query = query.where(c.store == store)
     if since is not None:
         query = query.where(c.checked_at >= _utc(since))
-    with _writing(engine, "read the check history"):
+    with database_errors(engine, "read the check history"):
         with engine.connect() as conn:
             rows = conn.execute(query).all()
     table = pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)

@@ -12,6 +12,8 @@ check results, the scenario runs, the prediction log); `connect()` upgrades ever
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -66,6 +68,22 @@ def connect(url: str | None = None, root: Path | str | None = None) -> Engine:
     return engine
 
 
+def failure_reason(exc: BaseException) -> str:
+    """The first line of the database's own message for a failed statement or connection."""
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+@contextmanager
+def database_errors(engine: Engine, action: str) -> Iterator[None]:
+    """Turn a database failure during `action` into a StoreError that says what failed."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"could not {action} at {display_url(engine.url)}: {failure_reason(exc)}"
+        ) from exc
+
+
 def dispose_all() -> None:
     """Close every cached Engine (tests, and processes that fork)."""
     with _engines_lock:
@@ -96,9 +114,8 @@ def _create(url: URL) -> Engine:
         _migrate(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreError(
-            f"cannot reach the store at {display_url(url)}: {reason}. "
+            f"cannot reach the store at {display_url(url)}: {failure_reason(exc)}. "
             "Check the URL in connections.store and that the database server is running."
         ) from exc
     return engine

@@ -14,19 +14,18 @@ was first evaluated).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from scenarist.errors import NotFoundError, StoreError
 from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions, compute_evaluation
-from scenarist.stores.database import connect, display_url
+from scenarist.stores.database import connect, database_errors, display_url
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.schema import evaluations, metric_values, stores
 
@@ -52,7 +51,7 @@ class EvaluationStore:
         if not name or not name.strip():
             raise StoreError("an evaluation store needs a non-empty name")
         engine = connect(url, root)
-        with _writing(engine, f"open store {name!r}"):
+        with database_errors(engine, f"open store {name!r}"):
             store_id = _store_id(engine, name)
             if store_id is None:
                 try:
@@ -113,7 +112,7 @@ class EvaluationStore:
             raise StoreError("an evaluation needs a non-empty label, e.g. '2017Q4'")
         now = datetime.now(timezone.utc)
         start, end = time_range or (None, None)
-        with _writing(self._engine, f"write evaluation {label!r} of store {self.name!r}"):
+        with database_errors(self._engine, f"write evaluation {label!r} of store {self.name!r}"):
             with self._engine.begin() as conn:
                 previous = conn.execute(
                     select(evaluations.c.id, evaluations.c.created_at).where(self._is(label))
@@ -154,7 +153,7 @@ class EvaluationStore:
 
     def delete(self, label: str) -> None:
         """Remove the evaluation `label` and its metrics."""
-        with _writing(self._engine, f"delete evaluation {label!r}"):
+        with database_errors(self._engine, f"delete evaluation {label!r}"):
             with self._engine.begin() as conn:
                 found = conn.execute(select(evaluations.c.id).where(self._is(label))).scalar()
                 if found is None:
@@ -303,12 +302,3 @@ def _storable(value: float) -> float | None:
     value = float(value)
     return None if math.isnan(value) or math.isinf(value) else value
 
-
-@contextmanager
-def _writing(engine: Engine, action: str) -> Iterator[None]:
-    """Turn a database failure during `action` into a StoreError that says what failed."""
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"could not {action} at {display_url(engine.url)}: {reason}") from exc
