@@ -67,6 +67,8 @@ def build_evaluation(
         max_rows_per_side=spec.max_rows_per_side,
         performance=spec.performance,
         features=tuple(spec.features) if spec.features else None,
+        min_rows=spec.min_rows,
+        correction=spec.correction,
     )
     return store.evaluate(model, current, reference, label=label, options=options,
                           on_stage=on_stage)

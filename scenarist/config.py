@@ -208,6 +208,14 @@ class EvaluationStoreSpec(BaseModel):
         description="Performance metrics: auto = when the batch has labels, required = labels "
         "missing is an error, off = never.",
     )
+    min_rows: int = Field(
+        30, ge=1, description="Fewer rows (labeled rows for performance, non-missing values "
+        "per feature for drift) give metrics with no value and the reason 'insufficient data'."
+    )
+    correction: Literal["none", "bonferroni", "benjamini_hochberg"] = Field(
+        "benjamini_hochberg", description="Multiple-testing correction of the per-feature drift "
+        "verdicts of p-value tests (ks, chi2, z); distance verdicts are not corrected."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> EvaluationStoreSpec:

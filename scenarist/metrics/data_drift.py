@@ -9,10 +9,11 @@ stratified by side. On the held-out rows:
   two sets cannot be told apart (Dataiku's number).
 - ``drift_model_pvalue`` = one-sided exact binomial test of accuracy > 0.5
   (``scipy.stats.binomtest(correct, n_test, 0.5, alternative="greater").pvalue``).
-- ``accuracy_ci_low`` / ``accuracy_ci_high`` = two-sided 95% Wilson score interval of the
-  accuracy (``binomtest(...).proportion_ci(0.95, method="wilson")``).
+- ``drift_model_accuracy.lower`` / ``.upper`` = two-sided 95% Wilson score interval of the
+  accuracy (``scenarist.metrics.intervals.wilson``, equal to
+  ``binomtest(...).proportion_ci(0.95, method="wilson")``).
 - ``data_drift`` = ``max(0, 2 * (accuracy - 0.5))`` in [0, 1]; 0 = indistinguishable, 1 = every
-  held-out row classified right. ``data_drift_ci_low/high`` apply the same map to the CI bounds.
+  held-out row classified right. ``data_drift.lower/.upper`` apply the same map to the bounds.
 - ``feature_importance[col]`` = the forest's impurity importance summed over the encoded
   columns of ``col`` (value and missing indicator); sums to 1 unless no tree split at all.
 
@@ -41,6 +42,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from scenarist.errors import InputDataError
+from scenarist.metrics.intervals import interval_values, wilson
 from scenarist.metrics.quality import numeric_column, require_columns
 from scenarist.metrics.values import ColumnKind, MetricValue
 
@@ -50,7 +52,7 @@ ROWS_PER_TREE = 10_000  # bootstrap size of each tree: bounds the fit cost at an
 
 
 def _drift(accuracy: float) -> float:
-    return max(0.0, 2.0 * (accuracy - 0.5))
+    return float("nan") if np.isnan(accuracy) else max(0.0, 2.0 * (accuracy - 0.5))
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,11 @@ class DataDrift:
         """The stored metrics: dataset-level numbers, then one importance per feature."""
         values = [
             MetricValue("data_drift", self.data_drift),
-            MetricValue("data_drift_ci_low", _drift(self.accuracy_ci_low)),
-            MetricValue("data_drift_ci_high", _drift(self.accuracy_ci_high)),
+            *interval_values("data_drift", _drift(self.accuracy_ci_low),
+                             _drift(self.accuracy_ci_high)),
             MetricValue("drift_model_accuracy", self.drift_model_accuracy),
-            MetricValue("drift_model_accuracy_ci_low", self.accuracy_ci_low),
-            MetricValue("drift_model_accuracy_ci_high", self.accuracy_ci_high),
+            *interval_values("drift_model_accuracy", self.accuracy_ci_low,
+                             self.accuracy_ci_high),
             MetricValue("drift_model_pvalue", self.drift_model_pvalue),
         ]
         values += [
@@ -200,15 +202,15 @@ def domain_classifier_drift(
     correct = int((fit.model.predict(fit.x_test) == fit.y_test).sum())
     accuracy = correct / n_test
     pvalue = binomtest(correct, n_test, 0.5, alternative="greater").pvalue
-    ci = binomtest(correct, n_test, 0.5).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = wilson(correct, n_test)
     importance = dict.fromkeys(kinds, 0.0)
     for source, value in zip(fit.source_columns, fit.model.feature_importances_, strict=True):
         importance[source] += float(value)
     return DataDrift(
         drift_model_accuracy=accuracy,
         drift_model_pvalue=float(pvalue),
-        accuracy_ci_low=float(ci.low),
-        accuracy_ci_high=float(ci.high),
+        accuracy_ci_low=float(low),
+        accuracy_ci_high=float(high),
         data_drift=_drift(accuracy),
         n_reference=fit.n_per_side,
         n_current=fit.n_per_side,

@@ -149,11 +149,17 @@ class FeatureDrift:
     drifted: bool
     stats: Mapping[str, float] = field(hash=False)
     histogram: Histogram | None = field(default=None, compare=False, hash=False)
+    # the p-value the verdict was taken on after multiple-testing correction (p-value tests
+    # only; set by `multiple_testing.correct_drift`)
+    adjusted_pvalue: float | None = None
 
     def metric_values(self) -> list[MetricValue]:
-        """Every statistic, `feature_drift` (the score) and `drifted` (0/1), long-form."""
+        """Every statistic, `feature_drift` (the score), `adjusted_pvalue` when corrected and
+        `drifted` (0/1), long-form."""
         values = [MetricValue(name, value, self.feature) for name, value in self.stats.items()]
         values.append(MetricValue("feature_drift", self.score, self.feature))
+        if self.adjusted_pvalue is not None:
+            values.append(MetricValue("adjusted_pvalue", self.adjusted_pvalue, self.feature))
         values.append(MetricValue("drifted", float(self.drifted), self.feature))
         return values
 

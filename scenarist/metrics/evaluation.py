@@ -23,6 +23,7 @@ feature, the top drifted features) that the store keeps beside the numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +33,11 @@ import numpy as np
 import pandas as pd
 
 from scenarist.errors import InputDataError
-from scenarist.metrics.data_drift import domain_classifier_drift
+from scenarist.metrics import sufficiency
+from scenarist.metrics.data_drift import MIN_ROWS_PER_SIDE, DataDrift, domain_classifier_drift
 from scenarist.metrics.drift import FeatureDrift, column_kinds, drift_share, feature_drift
 from scenarist.metrics.inputs import check_batch
+from scenarist.metrics.multiple_testing import Correction, correct_drift
 from scenarist.metrics.performance import performance_metrics
 from scenarist.metrics.quality import data_quality
 from scenarist.metrics.values import MetricValue
@@ -54,6 +57,8 @@ class EvaluationOptions:
     features: tuple[str, ...] | None = None  # monitor only these (default: all model features)
     random_state: int = 0
     n_jobs: int = 2
+    min_rows: int = sufficiency.DEFAULT_MIN_ROWS  # fewer rows: no value (see sufficiency.py)
+    correction: Correction = "benjamini_hochberg"  # of per-feature p-value verdicts
 
 
 @dataclass(frozen=True)
@@ -93,20 +98,27 @@ def compute_evaluation(
         threshold=options.drift_threshold,
         n_jobs=options.n_jobs,
     )
-    values = [v for d in drifts for v in d.metric_values()]
-    values.append(MetricValue("drift_share", drift_share(drifts)))
-    values.append(MetricValue("n_drifted_features", float(sum(d.drifted for d in drifts))))
+    reasons: dict[str, str] = {}  # metric key → why it has no value (min_rows)
+    drifts, values = _guarded_drift(drifts, reference, current, options, reasons)
 
     stage("dataset drift (domain classifier)")
-    dataset_drift = domain_classifier_drift(
-        reference,
-        current,
-        kinds=kinds,
-        max_rows_per_side=options.max_rows_per_side,
-        random_state=options.random_state,
-        n_jobs=options.n_jobs,
-    )
-    values.extend(dataset_drift.metric_values())
+    side_rows = min((len(current), "rows in the current batch"),
+                    (len(reference), "rows in the reference"))
+    if side_rows[0] < max(options.min_rows, MIN_ROWS_PER_SIDE):
+        nan = float("nan")
+        dataset_drift = DataDrift(nan, nan, nan, nan, nan, 0, 0, 0, {})
+        values.extend(sufficiency.emptied(dataset_drift.metric_values(), sufficiency.reason(
+            *side_rows, max(options.min_rows, MIN_ROWS_PER_SIDE)), reasons))
+    else:
+        dataset_drift = domain_classifier_drift(
+            reference,
+            current,
+            kinds=kinds,
+            max_rows_per_side=options.max_rows_per_side,
+            random_state=options.random_state,
+            n_jobs=options.n_jobs,
+        )
+        values.extend(dataset_drift.metric_values())
 
     stage("predictions")
     current_pred, current_proba = model.predict(current)
@@ -119,23 +131,27 @@ def compute_evaluation(
         model.type,
         options,
     )
-    values.extend(prediction.values)
+    if len(current) < options.min_rows:
+        values.extend(sufficiency.emptied(prediction.values, sufficiency.reason(
+            len(current), "rows in the current batch", options.min_rows), reasons))
+    else:
+        values.extend(prediction.values)
 
     labeled = _labeled_rows(model, current, options.performance)
     details: dict[str, Any] = {"labels": "absent" if labeled is None else "present"}
     if labeled is not None:
         stage("performance")
-        values.append(MetricValue("labeled_rows", float(labeled.sum())))
-        values.extend(
-            performance_metrics(
-                current[model.target].to_numpy()[labeled],
-                np.asarray(current_pred)[labeled],
-                None if current_proba is None else np.asarray(current_proba)[labeled],
-                model_type=model.type,
-                classes=model.classes,
-                positive_label=model.positive_label,
-                label_name=model.target,
-            )
+        n_labeled = int(labeled.sum())
+        values.append(MetricValue("labeled_rows", float(n_labeled)))
+        label_values = performance_metrics(
+            current[model.target].to_numpy()[labeled],
+            np.asarray(current_pred)[labeled],
+            None if current_proba is None else np.asarray(current_proba)[labeled],
+            model_type=model.type,
+            classes=model.classes,
+            positive_label=model.positive_label,
+            label_name=model.target,
+            intervals=True,
         )
         if model.target in reference.columns and reference[model.target].notna().any():
             target = _output_drift(
@@ -145,8 +161,12 @@ def compute_evaluation(
                 model.type,
                 options,
             )
-            values.extend(target.values)
+            label_values.extend(target.values)
             details["target_drift_method"] = target.method
+        if n_labeled < options.min_rows:
+            label_values = sufficiency.emptied(label_values, sufficiency.reason(
+                n_labeled, "labeled rows", options.min_rows), reasons)
+        values.extend(label_values)
 
     stage("data quality")
     values.extend(data_quality(reference[features], current[features], kinds=kinds))
@@ -175,7 +195,10 @@ def compute_evaluation(
                 "max_rows_per_side": options.max_rows_per_side,
                 "performance": options.performance,
                 "random_state": options.random_state,
+                "min_rows": options.min_rows,
+                "correction": options.correction,
             },
+            sufficiency.DETAILS_KEY: reasons,
             "duration_seconds": round(time.perf_counter() - started, 3),
         }
     )
@@ -228,6 +251,41 @@ def _output_drift(
     ]
     values.extend(MetricValue(f"{name}_{stat}", value) for stat, value in result.stats.items())
     return _OutputDrift(values=values, method=result.method)
+
+
+def _guarded_drift(
+    drifts: list[FeatureDrift],
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    options: EvaluationOptions,
+    reasons: dict[str, str],
+) -> tuple[list[FeatureDrift], list[MetricValue]]:
+    """Per-feature drift after min_rows (no value below it) and multiple-testing correction,
+    with `drift_share` and `n_drifted_features` over the features that have enough values."""
+    short: dict[str, str] = {}
+    for d in drifts:
+        side = min((int(current[d.feature].notna().sum()), "non-missing current values"),
+                   (int(reference[d.feature].notna().sum()), "non-missing reference values"))
+        if side[0] < options.min_rows:
+            short[d.feature] = sufficiency.reason(side[0], f"{side[1]} of {d.feature}",
+                                                  options.min_rows)
+    tested = iter(correct_drift([d for d in drifts if d.feature not in short], options.correction))
+    guarded = [d if d.feature in short else next(tested) for d in drifts]
+    values: list[MetricValue] = []
+    for d in guarded:
+        if d.feature in short:
+            values.extend(sufficiency.emptied(d.metric_values(), short[d.feature], reasons))
+        else:
+            values.extend(d.metric_values())
+    counted = [d for d in guarded if d.feature not in short]
+    values.append(MetricValue("drift_share", drift_share(counted)))
+    values.append(MetricValue("n_drifted_features", float(sum(d.drifted for d in counted))
+                              if counted else float("nan")))
+    if not counted and short:
+        for name in ("drift_share", "n_drifted_features"):
+            reasons[name] = next(iter(short.values()))
+    return [dataclasses.replace(d, drifted=False) if d.feature in short else d
+            for d in guarded], values
 
 
 def _sample(frame: pd.DataFrame, max_rows: int, random_state: int) -> pd.DataFrame:

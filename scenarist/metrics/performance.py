@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from scenarist.errors import InputDataError
+from scenarist.metrics.intervals import performance_intervals
 from scenarist.metrics.values import MetricValue
 
 ModelType = Literal["binary", "multiclass", "regression"]
@@ -75,9 +76,15 @@ def performance_metrics(
     classes: Sequence | None = None,
     positive_label: Any = 1,
     label_name: str | None = None,
+    intervals: bool = False,
 ) -> list[MetricValue]:
-    """Performance of one batch; `label_name` only names the label column in error messages."""
+    """Performance of one batch; `label_name` only names the label column in error messages.
+
+    `intervals=True` adds each metric's 95% interval as `<metric>.lower` / `<metric>.upper`
+    (`scenarist.metrics.intervals.performance_intervals`)."""
     true, pred, proba = _labelled(y_true, y_pred, y_proba, label_name)
+    if model_type == "binary" and proba is not None:
+        proba = _positive_proba(proba, classes, positive_label)
     if model_type == "binary":
         is_pos, pred_pos = true == positive_label, pred == positive_label
         values = {
@@ -87,10 +94,9 @@ def performance_metrics(
             "f1": skm.f1_score(is_pos, pred_pos, zero_division=0),
         }
         if proba is not None:
-            p = _positive_proba(proba, classes, positive_label)
             single = is_pos.all() or not is_pos.any()
-            values["auc"] = float("nan") if single else skm.roc_auc_score(is_pos, p)
-            values["logloss"] = skm.log_loss(is_pos.astype(int), p, labels=[0, 1])
+            values["auc"] = float("nan") if single else skm.roc_auc_score(is_pos, proba)
+            values["logloss"] = skm.log_loss(is_pos.astype(int), proba, labels=[0, 1])
     elif model_type == "multiclass":
         values = {
             "accuracy": skm.accuracy_score(true, pred),
@@ -116,4 +122,8 @@ def performance_metrics(
         }
     else:
         raise ValueError(f"unknown model_type {model_type!r}; use binary, multiclass or regression")
-    return [MetricValue(name, float(value)) for name, value in values.items()]
+    result = [MetricValue(name, float(value)) for name, value in values.items()]
+    if intervals:
+        result += performance_intervals(true, pred, proba, model_type=model_type,
+                                        positive_label=positive_label, classes=classes)
+    return result

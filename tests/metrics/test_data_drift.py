@@ -74,11 +74,11 @@ def test_metric_values():
     assert got == pytest.approx(
         {
             "data_drift": 0.2,
-            "data_drift_ci_low": 0.0,  # accuracy below 0.5 maps to no drift
-            "data_drift_ci_high": 0.4,
+            "data_drift.lower": 0.0,  # accuracy below 0.5 maps to no drift
+            "data_drift.upper": 0.4,
             "drift_model_accuracy": 0.6,
-            "drift_model_accuracy_ci_low": 0.45,
-            "drift_model_accuracy_ci_high": 0.7,
+            "drift_model_accuracy.lower": 0.45,
+            "drift_model_accuracy.upper": 0.7,
             "drift_model_pvalue": 0.01,
             "drift_model_importance[age]": 0.75,
             "drift_model_importance[city]": 0.25,

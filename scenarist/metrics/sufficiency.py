@@ -1,0 +1,53 @@
+"""`min_rows`: no verdict from a handful of rows.
+
+Below `min_rows` (default 30) an evaluation still stores every metric name, but with no value
+(NaN, so checks on it give EMPTY), and keeps why in its details under `insufficient_data`
+(metric key → reason, e.g. `"auc": "insufficient data: 12 labeled rows, min_rows is 30"`).
+The count that must reach `min_rows` depends on the metric family:
+
+    per-feature drift      the feature's non-missing values in the current batch and in the
+                           reference (each side), per feature; `drift_share` and
+                           `n_drifted_features` count the features that have enough
+    data_drift, drift_model_*
+                           rows of the current batch and of the reference (each side; the
+                           domain classifier also needs at least 20)
+    prediction drift       rows of the current batch
+    performance, target drift and their intervals
+                           labeled rows of the current batch
+    data quality           always computed: row counts and shares describe the batch itself
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from scenarist.metrics.values import MetricValue
+
+DEFAULT_MIN_ROWS = 30
+DETAILS_KEY = "insufficient_data"
+
+
+def reason(count: int, what: str, min_rows: int) -> str:
+    """The reason stored for a metric whose `count` of `what` is below `min_rows`."""
+    return f"insufficient data: {count} {what}, min_rows is {min_rows}"
+
+
+def emptied(values: Iterable[MetricValue], why: str, reasons: dict[str, str]) -> list[MetricValue]:
+    """`values` with no value (NaN), recording `why` for each of their keys in `reasons`."""
+    result = []
+    for value in values:
+        reasons[value.key] = why
+        result.append(dataclasses.replace(value, value=float("nan")))
+    return result
+
+
+def reason_for(details: Mapping[str, Any], key: str) -> str | None:
+    """Why metric `key` of an evaluation has no value, when it is for lack of data."""
+    return (details.get(DETAILS_KEY) or {}).get(key)
+
+
+def summary(details: Mapping[str, Any]) -> list[str]:
+    """The distinct reasons of an evaluation, for a one-line note ("" when none)."""
+    return sorted(set((details.get(DETAILS_KEY) or {}).values()))
