@@ -16,11 +16,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from scenarist.config import Project, render
+from scenarist.config import EvaluationStoreSpec, Project, render
 from scenarist.datasets import read_dataset
 from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.imports import import_function
+from scenarist.metrics.custom import CustomMetric
 from scenarist.metrics.evaluation import EvaluationOptions
+from scenarist.metrics.segments import SegmentOptions
 from scenarist.models import load_model
+from scenarist.secondary import join_project_datasets
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -70,8 +74,30 @@ def build_evaluation(
         min_rows=spec.min_rows,
         correction=spec.correction,
     )
-    return store.evaluate(model, current, reference, label=label, options=options,
-                          on_stage=on_stage)
+    current, reference, joined = join_project_datasets(project, spec.secondary_datasets,
+                                                       current, reference, values)
+    return store.evaluate(
+        model, current, reference, label=label, options=options, on_stage=on_stage,
+        segments=segment_options(spec), custom_metrics=custom_metrics(project, spec),
+        details={"secondary_datasets": joined} if joined else None,
+        snapshot_dir=project.root / ".scenarist" / "snapshots" / store_name
+        if spec.keep_rows else None,
+    )
+
+
+def segment_options(spec: EvaluationStoreSpec) -> SegmentOptions | None:
+    """The store's segments (`segment_by`), None when it has none."""
+    if not spec.segment_by:
+        return None
+    return SegmentOptions(by=tuple(spec.segment_by), top_n=spec.segment_top_n,
+                          min_rows=spec.segment_min_rows)
+
+
+def custom_metrics(project: Project, spec: EvaluationStoreSpec) -> dict[str, CustomMetric]:
+    """The store's custom metrics imported (project folder first); ConfigError when one cannot
+    be imported."""
+    return {name: import_function(metric.python, project.root)  # type: ignore[misc]
+            for name, metric in spec.metrics.items()}
 
 
 def _store_spec(project: Project, name: str):

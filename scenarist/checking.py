@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from scenarist.checks.python_check import project_on_path
 from scenarist.checks.registry import check_type, evaluate_check
 from scenarist.checks.result import CheckResult
+from scenarist.checks.segments import check_segments
 from scenarist.checks.specs import AnyCheckSpec
 from scenarist.config import Project
 from scenarist.errors import ConfigError, ConfigProblem
@@ -87,8 +88,10 @@ def run_checks(
     keeps its place in the history, so it is not the latest).
 
     Which checks: see `resolve_checks`. A store with no evaluation gives every one of its checks
-    EMPTY ("store X has no evaluation yet"). Results come back in the order of the checks; the
-    results are written in one transaction (per database), tagged with `scenario_run_id`.
+    EMPTY ("store X has no evaluation yet"). A check with `segment` gives one result per
+    segment it names (`scenarist.checks.segments`). Results come back in the order of the
+    checks; the results are written in one transaction (per database), tagged with
+    `scenario_run_id`.
     """
     from scenarist.build import open_store  # build reads datasets and models: import late
 
@@ -97,7 +100,7 @@ def run_checks(
     for name, spec in checks.items():
         by_store.setdefault(spec.store, []).append(name)
 
-    results: dict[str, CheckResult] = {}
+    results: dict[str, list[CheckResult]] = {}
     with project_on_path(project.root):
         for store_name, check_names in by_store.items():
             evaluation_store = open_store(project, store_name)
@@ -111,8 +114,13 @@ def run_checks(
             if position > 0 and any(check_type(checks[n]).needs_previous for n in check_names):
                 previous = evaluation_store.get(labels[position - 1])
             for name in check_names:
-                results[name] = evaluate_check(name, checks[name], latest, previous)
-    ordered = [results[name] for name in checks]
+                spec = checks[name]
+                if spec.segment is not None and latest is not None:
+                    results[name] = check_segments(name, spec, evaluation_store, latest,
+                                                   previous)
+                else:
+                    results[name] = [evaluate_check(name, spec, latest, previous)]
+    ordered = [result for name in checks for result in results[name]]
     if record:  # one transaction per database (all stores usually share one)
         per_database: dict[int, tuple[Engine, list[CheckResult]]] = {}
         for result in ordered:

@@ -10,6 +10,7 @@
     scenarist scenarios list | runs [SCENARIO] | log RUN_ID
     scenarist outbox list | retry [ID…] | purge [ID…]
     scenarist report STORE [--label L] [-o report.html]
+    scenarist export STORE [--label L] [--format parquet|csv] [-o FILE]
     scenarist demo [--dir DIR] [--smtp HOST:PORT]
     scenarist init --example fraud DIR
     scenarist serve --model DEPLOYMENT_ID=model.joblib [--host H --port P]
@@ -31,6 +32,7 @@ from scenarist.commands import (
     checks,
     demo,
     deployments,
+    export,
     outbox,
     report,
     scenarios,
@@ -55,6 +57,7 @@ app.add_typer(bundle.app, name="bundle")
 app.add_typer(serve.app, name="keys")
 app.command("run")(scenarios.run)
 app.command("report")(report.report)
+app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.command("init")(demo.init)
 app.command("serve")(serve.serve)

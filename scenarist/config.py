@@ -31,6 +31,7 @@ from scenarist.checks.specs import CheckSpec, NumericRangeCheckSpec  # noqa: F40
 from scenarist.errors import ConfigError, ConfigProblem
 from scenarist.flows.specs import StepSpec
 from scenarist.reporters.specs import ReporterSpec
+from scenarist.secondary import SecondaryDatasetSpec
 
 PROJECT_FILE = "scenarist.yaml"
 
@@ -175,6 +176,25 @@ class ModelSpec(BaseModel):
     positive_label: Any = Field(1, description="Class counted as positive (binary models).")
 
 
+class CustomMetricSpec(BaseModel):
+    """A team's own metric: `fn(current, reference, predictions, labels)` returning a number or
+    a {feature: number} dict (`scenarist.metrics.custom`)."""
+
+    model_config = _STRICT
+
+    python: str = Field(description='The function as "module:function", imported from the '
+                        'project folder first, e.g. "mymetrics:approval_rate".')
+
+    @model_validator(mode="after")
+    def _reference(self) -> CustomMetricSpec:
+        from scenarist.checks.specs import is_function_reference
+
+        if not is_function_reference(self.python):
+            raise ValueError(f'python {self.python!r} is not "module:function", e.g. '
+                             '"mymetrics:approval_rate"')
+        return self
+
+
 class EvaluationStoreSpec(BaseModel):
     """An evaluation store: the history of evaluations of one model against one reference.
 
@@ -208,6 +228,24 @@ class EvaluationStoreSpec(BaseModel):
         description="Performance metrics: auto = when the batch has labels, required = labels "
         "missing is an error, off = never.",
     )
+    segment_by: list[str] = Field(
+        default_factory=list, description="Columns (additional data beside the features, e.g. "
+        "device) whose values are segments: every metric is also computed per segment.")
+    segment_top_n: int = Field(
+        10, ge=1, description="Segments per column: its most frequent values in the reference; "
+        "the others are grouped as <column>=other.")
+    segment_min_rows: int = Field(
+        100, ge=1, description="A segment with fewer rows (current or reference) has no metrics "
+        "(EMPTY), the reason kept in the evaluation's details.")
+    metrics: dict[str, CustomMetricSpec] = Field(
+        default_factory=dict, description="Custom metrics by name, e.g. approval_rate: "
+        "{python: mymetrics:approval_rate}; stored, charted and checked like the built-ins.")
+    secondary_datasets: list[SecondaryDatasetSpec] = Field(
+        default_factory=list, description="Datasets joined to the input (and to a reference "
+        "lacking their columns) by key before metrics are computed.")
+    keep_rows: bool = Field(
+        True, description="Keep each evaluated batch (and its predictions) as a Parquet file "
+        "under .scenarist/snapshots/, so `scenarist export` returns the exact rows.")
     min_rows: int = Field(
         30, ge=1, description="Fewer rows (labeled rows for performance, non-missing values "
         "per feature for drift) give metrics with no value and the reason 'insufficient data'."

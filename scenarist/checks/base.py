@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from scenarist.checks.outcome import Outcome
 from scenarist.checks.result import CheckResult, ResultFactory, metric_key
+from scenarist.metrics.sufficiency import reason_for
 
 
 class EvaluationLike(Protocol):
@@ -20,6 +21,7 @@ class EvaluationLike(Protocol):
     store: str
     label: str
     metrics: Mapping[str, float]
+    segment: str | None  # None: all rows
 
     def metric(self, name: str, feature: str | None = None) -> float: ...
 
@@ -36,6 +38,7 @@ def factory(name: str, spec: Any, evaluation: EvaluationLike | None) -> ResultFa
         metric=spec.metric,
         feature=spec.feature,
         evaluation_label=evaluation.label if evaluation is not None else None,
+        segment=getattr(evaluation, "segment", None),
     )
 
 
@@ -53,6 +56,9 @@ def empty_result(make: ResultFactory, spec: Any, evaluation: EvaluationLike) -> 
     key = metric_key(spec.metric, spec.feature)
     if key in evaluation.metrics:
         message = f"{key} has no value in evaluation {evaluation.label!r}"
+        why = reason_for(getattr(evaluation, "details", None) or {}, key)
+        if why:
+            message += f": {why}"
     else:
         if spec.feature is None:
             known = sorted(k for k in evaluation.metrics if "[" not in k)

@@ -36,6 +36,7 @@ class CheckResult:
     evaluation_label: str | None
     checked_at: datetime
     store: str | None = None
+    segment: str | None = None  # None: the check of all rows; else of one segment's rows
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome", Outcome(self.outcome))
@@ -61,6 +62,7 @@ class CheckResult:
             "evaluation_label": self.evaluation_label,
             "checked_at": self.checked_at,
             "store": self.store,
+            "segment": self.segment,
         }
 
 
@@ -86,6 +88,7 @@ class ResultFactory:
     feature: str | None
     evaluation_label: str | None
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    segment: str | None = None
 
     def __call__(
         self,
@@ -102,8 +105,9 @@ class ResultFactory:
             feature=self.feature,
             value=value,
             bounds=bounds or {},
-            message=message,
+            message=message if self.segment is None else f"[{self.segment}] {message}",
             evaluation_label=self.evaluation_label,
             checked_at=self.checked_at,
             store=self.store,
+            segment=self.segment,
         )

@@ -47,6 +47,9 @@ class _CheckSpecBase(BaseModel):
     store: str = Field(description="Evaluation store whose latest evaluation is checked.")
     metric: str = Field(description="Metric name, e.g. data_drift, auc.")
     feature: str | None = Field(None, description="Feature of a per-feature metric, e.g. psi.")
+    segment: str | None = Field(
+        None, description='Unset: all rows. "all": one result per segment of the store '
+        '(segment_by); "device=mobile": that segment only.')
 
     def bounds(self) -> dict[str, Any]:
         """What the metric is compared against, as stored with each result."""

@@ -16,11 +16,13 @@ class MetricValue:
     `feature` is None for dataset-level metrics (`data_drift`, `auc`, `row_count`) and the
     column name for per-feature ones (`ks_pvalue[card_age]` is metric="ks_pvalue",
     feature="card_age"). `value` may be NaN when the metric is undefined for this batch.
+    `segment` names the rows it was computed on ("device=mobile"); None means all rows.
     """
 
     metric: str
     value: float
     feature: str | None = None
+    segment: str | None = None  # None: all rows; "device=mobile": that segment's rows only
 
     @property
     def key(self) -> str:

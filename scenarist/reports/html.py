@@ -13,7 +13,7 @@ store; nothing is recomputed from raw data.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from scenarist.errors import NotFoundError
 from scenarist.reports.charts import histogram_chart, history_chart
+from scenarist.reports.segments import segment_rows
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -71,7 +72,9 @@ def render_report(
         name: spec for name, spec in (checks or {}).items()
         if getattr(spec, "store", None) == store.name
     }
-    history = _history_figures(store, own_checks)
+    custom = list(evaluation.details.get("custom_metrics") or {})
+    history = _history_figures(store, own_checks, custom)
+    segment_columns, segments = segment_rows(store, evaluation, results, custom)
     features = _feature_rows(evaluation)
     drifted = [row["feature"] for row in features if row["drifted"]][:MAX_HISTOGRAMS]
     histograms = evaluation.details.get("histograms", {})
@@ -92,6 +95,11 @@ def render_report(
         performance=[(m, evaluation.metric(m)) for m in PERFORMANCE_METRICS
                      if m in evaluation.metrics],
         quality=_quality_rows(evaluation),
+        segment_columns=segment_columns,
+        segments=segments,
+        custom_metrics=[(m, evaluation.metric(m),
+                         (evaluation.details["custom_metrics"][m] or {}).get("error", ""))
+                        for m in custom if m in evaluation.metrics],
     )
 
 
@@ -116,10 +124,11 @@ def write_report(project: Any, store_name: str, *, label: str | None = None,
     return path
 
 
-def _history_figures(store: EvaluationStore, checks: Mapping[str, Any]) -> list[str]:
+def _history_figures(store: EvaluationStore, checks: Mapping[str, Any],
+                     custom: Sequence[str] = ()) -> list[str]:
     names = set(store.metric_names())
     figures = []
-    for metric in HISTORY_METRICS:
+    for metric in dict.fromkeys([*HISTORY_METRICS, *custom]):
         if metric not in names:
             continue
         series = store.history(metric)
@@ -178,7 +187,8 @@ def _check_rows(results: pd.DataFrame | None, evaluation: Evaluation) -> list[di
     if results is None or results.empty:
         return []
     mine = results[results["evaluation_label"] == evaluation.label]
-    latest = mine.groupby("check", sort=False, observed=True).tail(1)
+    keys = ["check", "segment"] if "segment" in mine.columns else ["check"]
+    latest = mine.groupby(keys, sort=False, observed=True, dropna=False).tail(1)
     return [
         {"name": r["check"], "outcome": str(r["outcome"]), "value": r["value"],
          "message": r["message"]}

@@ -50,12 +50,13 @@ check_results = Table(
     Column("message", Text, nullable=False),
     Column("checked_at", DateTime(timezone=True), nullable=False),
     Column("scenario_run_id", String(100), nullable=True),
+    Column("segment", String(300), nullable=True),  # NULL: the check of all rows
     Index("ix_scenarist_check_results_check", "check_name", "checked_at"),
     Index("ix_scenarist_check_results_store", "store", "checked_at"),
 )
 
 COLUMNS = ["checked_at", "check", "store", "outcome", "metric", "feature", "value", "bounds",
-           "message", "evaluation_label", "scenario_run_id"]
+           "message", "evaluation_label", "scenario_run_id", "segment"]
 """Columns of `check_history`'s DataFrame, in order."""
 
 
@@ -82,6 +83,7 @@ def record_results(
             "message": result.message,
             "checked_at": result.checked_at,
             "scenario_run_id": scenario_run_id,
+            "segment": result.segment,
         }
         for result in results
     ]
@@ -105,7 +107,7 @@ def check_history(
     c = check_results.c
     query = select(
         c.checked_at, c.check_name, c.store, c.outcome, c.metric, c.feature, c.value, c.bounds,
-        c.message, c.evaluation_label, c.scenario_run_id,
+        c.message, c.evaluation_label, c.scenario_run_id, c.segment,
     ).order_by(c.checked_at, c.id)
     if check is not None:
         query = query.where(c.check_name == check)

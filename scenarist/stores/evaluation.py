@@ -17,7 +17,8 @@ class Evaluation:
 
     `metrics` maps a key to its value: the metric name for dataset-level metrics (`data_drift`,
     `auc`) and `metric[feature]` for per-feature ones (`ks_pvalue[card_age]`); NaN when the
-    metric is undefined for this batch.
+    metric is undefined for this batch. They are the metrics of all rows, or of `segment`'s
+    rows when read with `EvaluationStore.get(label, segment=...)`.
     """
 
     store: str
@@ -31,6 +32,12 @@ class Evaluation:
     reference_row_count: int
     metrics: Mapping[str, float]
     details: Mapping[str, Any]
+    segment: str | None = None  # None: the metrics of all rows; else one segment's
+
+    @property
+    def snapshot(self) -> Mapping[str, Any] | None:
+        """The kept rows behind this evaluation (`scenarist.export`), None when not kept."""
+        return self.details.get("snapshot")
 
     @classmethod
     def from_rows(cls, store: str, row: Any, values: Sequence[Any]) -> Evaluation:

@@ -14,7 +14,8 @@ was first evaluated).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,14 @@ from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from scenarist.errors import NotFoundError, StoreError
+from scenarist.metrics.custom import CustomMetric, with_custom_metrics
 from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions, compute_evaluation
+from scenarist.metrics.segments import SegmentOptions, segmented
+from scenarist.profiles import BatchProfile, ProfileDrift, profile_batches, window_drift
 from scenarist.stores.database import connect, database_errors, display_url
 from scenarist.stores.evaluation import Evaluation
+from scenarist.stores.profiles import evaluation_profiles, reference_profile, save_profiles
+from scenarist.stores.revisions import Revision, keep_revision, read_revisions
 from scenarist.stores.schema import evaluations, metric_values, stores
 
 _ORDER = (func.coalesce(evaluations.c.time_start, evaluations.c.created_at), evaluations.c.id)
@@ -77,26 +83,50 @@ class EvaluationStore:
         time_range: tuple[datetime, datetime] | None = None,
         options: EvaluationOptions | None = None,
         on_stage: Callable[[str], None] | None = None,
+        segments: SegmentOptions | None = None,
+        custom_metrics: Mapping[str, CustomMetric] | None = None,
+        details: Mapping[str, Any] | None = None,
+        snapshot_dir: Path | str | None = None,
     ) -> Evaluation:
         """Compute every metric of `current` against `reference` and append it as `label`.
 
         `model` is a `LoadedModel` (see `scenarist.load_model` / `scenarist.model_from_estimator`).
         `label` defaults to the current UTC time. Re-using a label replaces that evaluation.
         Nothing is written when the computation fails.
+
+        `segments` also computes every metric per segment (`scenarist.metrics.segments`);
+        `custom_metrics` adds the team's own metrics (`scenarist.metrics.custom`); `details`
+        are kept beside the computed ones; `snapshot_dir` keeps the evaluated rows (and the
+        model's predictions) as a Parquet file there, for `export` (`scenarist.export`).
         """
         if not hasattr(model, "features") or not hasattr(model, "target"):
             raise TypeError(
                 "model must be a LoadedModel; wrap an estimator with "
                 "scenarist.model_from_estimator(estimator, target=..., type='binary')"
             )
-        computed = compute_evaluation(
-            model, current, reference, options=options or EvaluationOptions(), on_stage=on_stage
-        )
+        chosen = options or EvaluationOptions()
+
+        def compute(rows: pd.DataFrame, base: pd.DataFrame) -> ComputedEvaluation:
+            computed = compute_evaluation(model, rows, base, options=chosen, on_stage=on_stage)
+            return with_custom_metrics(computed, custom_metrics or {}, model, rows, base)
+
+        if segments is not None and segments.by:
+            computed = segmented(compute, current, reference, segments)
+        else:
+            computed = compute(current, reference)
+        if details:
+            computed = replace(computed, details={**computed.details, **details})
+        if snapshot_dir is not None:
+            from scenarist.export import write_snapshot
+
+            kept = write_snapshot(snapshot_dir, model, current, reference)
+            computed = replace(computed, details={**computed.details, "snapshot": kept})
         return self.record(
             label or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             computed,
             model=model.name,
             time_range=time_range,
+            profiles=profile_batches(reference, current, computed.details.get("column_kinds")),
         )
 
     def record(
@@ -106,8 +136,16 @@ class EvaluationStore:
         *,
         model: str,
         time_range: tuple[datetime, datetime] | None = None,
+        revision: str | None = None,
+        profiles: tuple[BatchProfile, BatchProfile] | None = None,
     ) -> Evaluation:
-        """Append (or replace) the evaluation `label` with already computed metrics."""
+        """Append (or replace) the evaluation `label` with already computed metrics.
+
+        `profiles` (the batch's and the reference's, `scenarist.profiles`) are kept with it, so
+        drift over any window of evaluations needs no raw data (`window_drift`).
+
+        `revision` (a reason, e.g. "late labels") replaces it as a new revision: the values it
+        changes are kept in its revision history (`revisions`), in the same transaction."""
         if not label or not str(label).strip():
             raise StoreError("an evaluation needs a non-empty label, e.g. '2017Q4'")
         now = datetime.now(timezone.utc)
@@ -115,8 +153,15 @@ class EvaluationStore:
         with database_errors(self._engine, f"write evaluation {label!r} of store {self.name!r}"):
             with self._engine.begin() as conn:
                 previous = conn.execute(
-                    select(evaluations.c.id, evaluations.c.created_at).where(self._is(label))
+                    select(evaluations.c.id, evaluations.c.created_at,
+                           evaluations.c.evaluated_at).where(self._is(label))
                 ).first()
+                if previous is not None and revision is not None:
+                    number = keep_revision(
+                        conn, store_id=self._id, label=label, replaced_id=previous.id,
+                        replaced_evaluated_at=previous.evaluated_at, new_values=computed.values,
+                        reason=revision, now=now)
+                    computed = replace(computed, details={**computed.details, "revision": number})
                 if previous is not None:
                     conn.execute(
                         delete(metric_values).where(metric_values.c.evaluation_id == previous.id)
@@ -144,11 +189,14 @@ class EvaluationStore:
                         "metric": v.metric,
                         "feature": v.feature,
                         "value": _storable(v.value),
+                        "segment": v.segment,
                     }
                     for v in computed.values
                 ]
                 if rows:
                     conn.execute(insert(metric_values), rows)
+                if profiles is not None:
+                    save_profiles(conn, self._id, evaluation_id, *profiles)
         return self.get(label)
 
     def delete(self, label: str) -> None:
@@ -163,18 +211,71 @@ class EvaluationStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def get(self, label: str) -> Evaluation:
-        """The evaluation `label`; NotFoundError lists the labels that exist."""
+    def get(self, label: str, segment: str | None = None) -> Evaluation:
+        """The evaluation `label`; NotFoundError lists the labels that exist.
+
+        Its metrics are those of all rows; with `segment` ("device=mobile"), that segment's
+        (NotFoundError lists the segments of the evaluation)."""
         with self._engine.connect() as conn:
             row = conn.execute(select(evaluations).where(self._is(label))).first()
             if row is None:
                 raise self._missing(label)
             values = conn.execute(
                 select(metric_values.c.metric, metric_values.c.feature, metric_values.c.value)
-                .where(metric_values.c.evaluation_id == row.id)
+                .where(metric_values.c.evaluation_id == row.id, _segment_is(segment))
                 .order_by(metric_values.c.id)
             ).all()
-        return Evaluation.from_rows(self.name, row, values)
+        evaluation = Evaluation.from_rows(self.name, row, values)
+        if segment is None:
+            return evaluation
+        known = dict(evaluation.details.get("segments") or {})
+        if segment not in known:
+            raise NotFoundError(
+                f"evaluation {label!r} of store {self.name!r} has no segment {segment!r}; "
+                f"segments: {', '.join(known) or 'none (set segment_by on the store)'}")
+        return replace(evaluation, segment=segment, details={
+            **evaluation.details, "segment": known[segment]})
+
+    def export(self, label: str, output: Path | str, format: str | None = None) -> Path:
+        """Write the rows behind evaluation `label` (features, additional data, labels, the
+        model's predictions) to `output`, Parquet or CSV; see `scenarist.export`."""
+        from scenarist.export import export_rows
+
+        return export_rows(self.get(label), output, format)  # type: ignore[arg-type]
+
+    def segments(self, label: str) -> list[str]:
+        """The segments of evaluation `label` ("device=mobile", …), as computed."""
+        return list(self.get(label).details.get("segments") or {})
+
+    def segment_table(self, label: str) -> pd.DataFrame:
+        """One row per segment of evaluation `label`: its status, row counts, the reason it is
+        empty (if it is) and every dataset-level metric; indexed by segment name."""
+        evaluation = self.get(label)
+        facts = dict(evaluation.details.get("segments") or {})
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(metric_values.c.segment, metric_values.c.metric, metric_values.c.value)
+                .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
+                .where(self._is(label), metric_values.c.segment.is_not(None),
+                       metric_values.c.feature.is_(None))
+            ).all()
+        values = pd.DataFrame(rows, columns=["segment", "metric", "value"])
+        wide = values.pivot(index="segment", columns="metric", values="value").astype(float) \
+            if len(values) else pd.DataFrame(index=pd.Index([], name="segment"))
+        info = pd.DataFrame.from_dict(
+            {name: {"column": f.get("column"), "status": f.get("status"),
+                    "reference_rows": f.get("reference_rows"), "reason": f.get("reason")}
+             for name, f in facts.items()}, orient="index",
+            columns=["column", "status", "reference_rows", "reason"])
+        table = info.join(wide.drop(columns=[c for c in wide.columns if c in info.columns]))
+        table.index.name = "segment"
+        return table
+
+    def revisions(self, label: str | None = None) -> list[Revision]:
+        """How late labels revised the evaluations (of `label`), oldest first
+        (`scenarist.stores.revisions`)."""
+        with database_errors(self._engine, f"read the revisions of store {self.name!r}"):
+            return read_revisions(self._engine, self._id, label)
 
     def latest(self) -> Evaluation | None:
         """The most recent evaluation in history order, or None when the store is empty."""
@@ -218,7 +319,8 @@ class EvaluationStore:
                     select(metric_values.c.evaluation_id, metric_values.c.metric,
                            metric_values.c.value)
                     .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
-                    .where(evaluations.c.store_id == self._id, metric_values.c.feature.is_(None))
+                    .where(evaluations.c.store_id == self._id, metric_values.c.feature.is_(None),
+                           metric_values.c.segment.is_(None))
                 ).all(),
                 columns=["id", "metric", "value"],
             )
@@ -227,8 +329,11 @@ class EvaluationStore:
         table = facts.merge(wide, left_on="id", right_index=True, how="left")
         return table.drop(columns="id").set_index("label")
 
-    def history(self, metric: str, feature: str | None = None) -> pd.Series:
-        """`metric` (of `feature`, for per-feature metrics) over every evaluation, oldest first.
+    def history(
+        self, metric: str, feature: str | None = None, segment: str | None = None
+    ) -> pd.Series:
+        """`metric` (of `feature`, for per-feature metrics) over every evaluation, oldest first;
+        of all rows, or of one `segment` ("device=mobile").
 
         Evaluations that lack the metric (e.g. `auc` before labels arrived) are NaN. A metric no
         evaluation has is a NotFoundError listing the metrics that exist.
@@ -239,6 +344,7 @@ class EvaluationStore:
             metric_values.c.feature.is_(None)
             if feature is None
             else metric_values.c.feature == feature,
+            _segment_is(segment),
         )
         with self._engine.connect() as conn:
             rows = conn.execute(
@@ -248,6 +354,7 @@ class EvaluationStore:
                 .order_by(*_ORDER)
             ).all()
         name = metric if feature is None else f"{metric}[{feature}]"
+        name = name if segment is None else f"{name} ({segment})"
         series = pd.Series(
             [math.nan if v is None else float(v) for _, v in rows],
             index=pd.Index([label for label, _ in rows], name="label"),
@@ -271,9 +378,46 @@ class EvaluationStore:
                     select(metric_values.c.metric)
                     .distinct()
                     .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
-                    .where(evaluations.c.store_id == self._id, feature_test)
+                    .where(evaluations.c.store_id == self._id, feature_test,
+                           metric_values.c.segment.is_(None))
                 ).scalars()
             )
+
+    # -- profiles ---------------------------------------------------------------------------
+
+    def window_drift(
+        self,
+        last: int | None = None,
+        *,
+        labels: Sequence[str] | None = None,
+        method: str = "auto",
+        threshold: float | None = None,
+        sketches: bool = False,
+    ) -> ProfileDrift:
+        """Drift of the union of the `last` N evaluations (or of `labels`; default: all) against
+        the reference, from their stored profiles, without reading raw data. Statistics and
+        their errors versus the exact ones: `scenarist.profiles.window`. `sketches` also merges
+        the KLL sketches for `ks_statistic_sketch` (slower over many columns)."""
+        if labels is None:
+            if last is not None and last < 1:
+                raise StoreError(f"last must be at least 1, got {last}")
+            labels = self.labels()[-last:] if last else self.labels()
+        labels = list(labels)
+        if not labels:
+            raise NotFoundError(f"store {self.name!r} has no evaluations yet; evaluate a batch "
+                                f"first (`scenarist store evaluate {self.name}`)")
+        with database_errors(self._engine, f"read the profiles of store {self.name!r}"):
+            reference = reference_profile(self._engine, self._id, sketches=sketches)
+            windows = evaluation_profiles(self._engine, self._id, labels, sketches=sketches)
+        return window_drift(reference, windows, labels=labels, method=method,
+                            threshold=threshold, sketches=sketches)
+
+    def profile(self, label: str | None = None, *, sketches: bool = True) -> BatchProfile:
+        """The stored profile of evaluation `label`, or of the reference when None."""
+        with database_errors(self._engine, f"read the profiles of store {self.name!r}"):
+            if label is None:
+                return reference_profile(self._engine, self._id, sketches=sketches)
+            return evaluation_profiles(self._engine, self._id, [label], sketches=sketches)[0]
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -295,6 +439,12 @@ class EvaluationStore:
 def _store_id(engine: Engine, name: str) -> int | None:
     with engine.connect() as conn:
         return conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar()
+
+
+def _segment_is(segment: str | None):
+    """All rows' metrics (segment NULL), or one segment's."""
+    column = metric_values.c.segment
+    return column.is_(None) if segment is None else column == segment
 
 
 def _storable(value: float) -> float | None:

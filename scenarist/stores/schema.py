@@ -72,6 +72,8 @@ metric_values = Table(
     Column("metric", String(200), nullable=False),
     Column("feature", String(500), nullable=True),
     Column("value", Float(precision=53), nullable=True),
+    # segment: NULL for the metrics of all rows, "device=mobile" for one segment's (issue 10)
+    Column("segment", String(300), nullable=True),
     Index("ix_scenarist_metric_values_metric", "metric", "feature", "evaluation_id"),
     Index("ix_scenarist_metric_values_evaluation", "evaluation_id"),
 )
