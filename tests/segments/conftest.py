@@ -68,4 +68,4 @@ def write_project(root: Path, store: dict, *, features=("x1", "x2"), checks=None
 
 @pytest.fixture
 def make_project(tmp_path):
-    return lambda store, **kw: write_project(tmp_path / "project", store, **kw)
+    return lambda store, name="project", **kw: write_project(tmp_path / name, store, **kw)
