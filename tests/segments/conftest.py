@@ -36,7 +36,7 @@ def merchants() -> pd.DataFrame:
 
 
 def write_project(root: Path, store: dict, *, features=("x1", "x2"), checks=None,
-                  metrics_module: str | None = None) -> Path:
+                  metrics_module: str | None = None, estimator=None) -> Path:
     """A project in `root`: reference.parquet, batch_{{ q }}.parquet (written by the test),
     merchants.csv, model.joblib trained on the reference, and `store` as evaluation store "s"."""
     root.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ def write_project(root: Path, store: dict, *, features=("x1", "x2"), checks=None
                                     on="merchant_id", how="left")
     reference.to_parquet(root / "reference.parquet", index=False)
     merchants().to_csv(root / "merchants.csv", index=False)
-    estimator = LogisticRegression().fit(reference[list(features)], reference["y"])
+    estimator = (estimator or LogisticRegression()).fit(reference[list(features)], reference["y"])
     joblib.dump(estimator, root / "model.joblib")
     if metrics_module is not None:
         (root / "teammetrics.py").write_text(metrics_module)
