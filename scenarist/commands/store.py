@@ -20,6 +20,7 @@ from scenarist.commands.common import (
     parse_variables,
 )
 from scenarist.config import load_project
+from scenarist.metrics import sufficiency
 
 app = typer.Typer(
     help="Evaluate a batch into an evaluation store and read its history.", no_args_is_help=True
@@ -66,13 +67,18 @@ def store_show(
     for name in ("rows", *columns):
         table.add_column(name.replace("_", " "), justify="right")
     table.add_column("top drifted features", overflow="fold")
+    details = {label: evaluation_store.get(str(label)).details for label in table_data.index}
+    notes = {label: sufficiency.summary(d) for label, d in details.items()}
+    if any(notes.values()):
+        table.add_column("no value: why", overflow="fold")
     for label, row in table_data.iterrows():
-        top = evaluation_store.get(str(label)).details.get("top_drifted_features") or []
+        top = details[label].get("top_drifted_features") or []
         table.add_row(
             str(label),
             str(row["row_count"]),
             *(fmt(row[c]) for c in columns),
             "\n".join(top[:3]) or "-",
+            *(["\n".join(notes[label]) or "-"] if any(notes.values()) else []),
         )
     out.print(table)
 
@@ -110,3 +116,55 @@ def store_delete(
     out.print(f"deleted evaluation {label!r} from store {store!r}")
 
 
+
+
+@app.command("revise")
+@friendly_errors
+def store_revise(
+    store: Annotated[str, typer.Argument(help="Evaluation store fed by a deployment.")],
+    label: Annotated[
+        list[str] | None, typer.Option("--label", "-l", help="Only this evaluation (repeat).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Revise even if no new label arrived (corrections).")
+    ] = False,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Revise evaluations whose labels arrived since they were computed: new revision, checks
+    again, "verdict revised" messages to the reporters that sent the original alert."""
+    from scenarist.revisions import revise_evaluations
+
+    report = revise_evaluations(load_project(project), store, labels=label or None, force=force)
+    for revised in report.revised:
+        out.print(f"[green]revised[/] {escape(revised.label)!r} (revision {revised.revision}: "
+                  f"{escape(revised.reason)}): {len(revised.changes)} metric(s) changed")
+        for verdict in revised.verdicts:
+            told = ", ".join(revised.messages) or "no reporter had alerted on it"
+            out.print(f"  {escape(verdict.check)!r}: {verdict.headline()} — messages: "
+                      f"{escape(told)}")
+    for waiting, reason in report.waiting.items():
+        out.print(f"{escape(waiting)!r}: labels not ready ({escape(reason)})")
+    out.print(f"{len(report.revised)} revised, {len(report.up_to_date)} up to date, "
+              f"{len(report.waiting)} waiting for labels")
+
+
+@app.command("revisions")
+@friendly_errors
+def store_revisions(
+    store: Annotated[str, typer.Argument(help="Evaluation store name.")],
+    label: Annotated[str | None, typer.Argument(help="Only this evaluation.")] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """How late labels revised the store's evaluations: reason, changed metrics and verdicts."""
+    revisions = open_store(load_project(project), store).revisions(label)
+    if not revisions:
+        out.print(f"no revision in store {store!r}"
+                  f"{f' for {label!r}' if label else ''}; `scenarist store revise {store}`")
+        return
+    for r in revisions:
+        out.print(f"[bold]{escape(r.label)}[/] revision {r.revision} at "
+                  f"{r.revised_at:%Y-%m-%d %H:%M} UTC: {escape(r.reason)}")
+        for check, (before, after) in r.verdicts.items():
+            out.print(f"  verdict of {escape(check)!r}: {before} → {after}")
+        for key, (before, after) in r.changes.items():
+            out.print(f"  {escape(key)}: {fmt(before)} → {fmt(after)}")

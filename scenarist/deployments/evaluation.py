@@ -62,8 +62,10 @@ class LoggedOutputs:
 
 def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None,
              end: TimeLike | None = None, batch: str | None = None, label: str | None = None,
-             options: EvaluationOptions | None = None) -> Evaluation:
-    """Evaluate the window (or monitoring batch) into the evaluation store `store_name`."""
+             options: EvaluationOptions | None = None, revision: str | None = None) -> Evaluation:
+    """Evaluate the window (or monitoring batch) into the evaluation store `store_name`;
+    `revision` (a reason) replaces an existing evaluation as a new revision
+    (`scenarist.revisions`, late labels)."""
     batches = None
     if batch is not None:
         ref = resolve_batch(self, batch, allow_locked=True)
@@ -92,12 +94,14 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
         "id": self.id, "label": self.label, "model_version": version, "batch": batch,
         "start": first.isoformat(), "end": last.isoformat(),
         "labels_ready": readiness.ready, "labels_reason": readiness.reason,
+        "labelled": readiness.labelled,
         "labelled_ratio": readiness.labelled_ratio}}
     computed = replace(computed, details=details)
     name = label or f"{first:%Y-%m-%dT%H:%MZ} – {last:%Y-%m-%dT%H:%MZ}"
     store = EvaluationStore.open(store_name, self._engine.url.render_as_string(
         hide_password=False))
-    return store.record(name, computed, model=self.model.name, time_range=(first, last))
+    return store.record(name, computed, model=self.model.name, time_range=(first, last),
+                        revision=revision)
 
 
 def _labels(self: Deployment, current: pd.DataFrame) -> np.ndarray:

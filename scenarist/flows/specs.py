@@ -116,6 +116,21 @@ class EvaluateDeploymentStep(StepOptions):
     label: str | None = Field(None, description="Evaluation label (default: batch or window).")
 
 
+class ReviseEvaluationsStep(StepOptions):
+    """Revise the evaluations of a deployment-fed store whose labels arrived since they were
+    computed: new revision, checks again, "verdict revised" messages (scenarist.revisions)."""
+
+    type: Literal["revise_evaluations"] = Field(description="Step type.")
+    store: str = Field(description="Evaluation store (with `deployment:`) to revise.")
+    labels: list[str] | None = Field(
+        None, description="Only these evaluations (default: every stale one)."
+    )
+    force: bool = Field(
+        False, description="Revise even evaluations whose labelled count did not change "
+        "(label corrections)."
+    )
+
+
 class CreateBundleAndDeployStep(StepOptions):
     """Create a bundle of the project, publish it and deploy it to a workspace (update)."""
 
@@ -141,8 +156,9 @@ StepSpec = Annotated[
     | SetVariablesStep
     | RunScenarioStep
     | EvaluateDeploymentStep
+    | ReviseEvaluationsStep
     | CreateBundleAndDeployStep,
     Field(discriminator="type"),
 ]
 STEP_TYPES = ("build_evaluation", "run_checks", "python", "set_variables", "run_scenario",
-              "evaluate_deployment", "create_bundle_and_deploy")
+              "evaluate_deployment", "revise_evaluations", "create_bundle_and_deploy")

@@ -23,6 +23,7 @@ from scenarist.flows.specs import (
     BuildEvaluationStep,
     EvaluateDeploymentStep,
     PythonStep,
+    ReviseEvaluationsStep,
     RunChecksStep,
     SetVariablesStep,
 )
@@ -88,6 +89,36 @@ def evaluate_deployment_step(
     deployment = Deployment.get(spec.deployment, url=url)
     evaluation = deployment.evaluate(step.store, **fields)
     return _evaluated(ctx, step.store, evaluation, log)
+
+
+def revise_evaluations_step(
+    step: ReviseEvaluationsStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
+) -> StepResult:
+    """Revise the store's stale evaluations; the outcome is that of the revised verdicts (a
+    check revised to WARNING makes the step WARNING), whose results join `checks`."""
+    from scenarist.revisions import revise_evaluations
+
+    report = revise_evaluations(ctx.project, step.store, labels=step.labels, force=step.force,
+                                scenario_run_id=ctx.run_id)
+    changed = []
+    for revised in report.revised:
+        log.info("revised %r of %r (revision %d: %s): %d metric(s) changed, %d verdict(s)",
+                 revised.label, step.store, revised.revision, revised.reason,
+                 len(revised.changes), len(revised.verdicts))
+        keys = {v.check for v in revised.verdicts}
+        for verdict in revised.verdicts:
+            log.info("%r on %r: %s; messages: %s", verdict.check, revised.label,
+                     verdict.headline(), ", ".join(revised.messages) or "none")
+        for result in revised.results:
+            if result.name in keys or f"{result.name} @ {result.segment}" in keys:
+                ctx.checks.append(result.as_dict())
+                changed.append(result.outcome)
+    for label, reason in report.waiting.items():
+        log.info("%r of %r not revised: labels not ready (%s)", label, step.store, reason)
+    outcome = StepOutcome.from_checks(changed)
+    return StepResult(outcome, f"{len(report.revised)} evaluation(s) revised, {len(changed)} "
+                      f"verdict(s) changed, {len(report.up_to_date)} up to date, "
+                      f"{len(report.waiting)} waiting for labels")
 
 
 def run_checks_step(
@@ -190,5 +221,6 @@ STEP_FUNCTIONS: dict[str, Callable[..., StepResult]] = {
     "python": python_step,
     "set_variables": set_variables_step,
     "evaluate_deployment": evaluate_deployment_step,
+    "revise_evaluations": revise_evaluations_step,
     "create_bundle_and_deploy": create_bundle_and_deploy_step,
 }

@@ -17,6 +17,7 @@ from scenarist.flows.context import FIXED_NAMES, step_variable
 from scenarist.flows.specs import (
     EvaluateDeploymentStep,
     PythonStep,
+    ReviseEvaluationsStep,
     RunScenarioStep,
     SetVariablesStep,
 )
@@ -40,12 +41,12 @@ def scenario_problems(project: Any) -> list[ConfigProblem]:
                     )
             if isinstance(step, PythonStep):
                 problems += _import_problems(step.function, project.root, file, f"{loc}.function")
-            if isinstance(step, EvaluateDeploymentStep):
+            if isinstance(step, EvaluateDeploymentStep | ReviseEvaluationsStep):
                 store = project.evaluation_stores.get(step.store)
                 if store is not None and store.deployment is None:
                     problems.append(ConfigProblem(file, f"{loc}.store", (
-                        f"store {step.store!r} has no `deployment:`; evaluate_deployment needs "
-                        "a store fed by a deployment (use build_evaluation for datasets)")))
+                        f"store {step.store!r} has no `deployment:`; {step.type} needs a store "
+                        "fed by a deployment (use build_evaluation for datasets)")))
             if isinstance(step, RunScenarioStep) and step.scenario not in project.scenarios:
                 problems.append(ConfigProblem(file, f"{loc}.scenario", (
                     f"unknown scenario {step.scenario!r}; defined scenarios: "

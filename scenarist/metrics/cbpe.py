@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
@@ -153,6 +154,35 @@ def cbpe_metrics(score: np.ndarray, predicted_positive: np.ndarray,
     return [MetricValue(f"estimated_{name}", value) for name, value in estimates.items()]
 
 
+@dataclass(frozen=True)
+class EstimatedPerformance:
+    """The `estimated_*` values of one batch and how its probabilities were calibrated."""
+
+    values: list[MetricValue]
+    details: dict[str, str]
+
+
+def model_estimates(model: Any, current_pred: Any, current_proba: Any, reference: Any,
+                    reference_proba: Any) -> EstimatedPerformance:
+    """CBPE for a binary `model` (a LoadedModel) that gives probabilities: calibration fitted on
+    the reference rows (and their labels, when the reference has the target), estimates on the
+    current rows. Other models, or no probabilities: no estimate."""
+    if model.type != "binary" or current_proba is None or reference_proba is None:
+        return EstimatedPerformance([], {})
+    score = np.asarray(current_proba, dtype=float)
+    reference_score = np.asarray(reference_proba, dtype=float)
+    labels = reference[model.target] if model.target in reference.columns else None
+    if labels is None or not labels.notna().any():
+        calibration = fit_calibration(None, None)
+    else:
+        known = labels.notna().to_numpy()
+        calibration = fit_calibration(reference_score[known],
+                                      (labels[known] == model.positive_label).to_numpy())
+    predicted = np.asarray(current_pred) == model.positive_label
+    return EstimatedPerformance(cbpe_metrics(score, predicted, calibration),
+                                {"calibration": calibration.method, "reason": calibration.reason})
+
+
 def estimate_errors(metrics: Mapping[str, float]) -> list[MetricValue]:
     """`estimated_<m>_error = estimated_<m> − <m>` for each estimate whose realized value exists."""
     errors = []
@@ -172,6 +202,7 @@ def _ratio(numerator: float, denominator: float, empty: float = float("nan")) ->
 
 
 __all__: list[str] = [
-    "Calibration", "ExpectedConfusion", "cbpe_metrics", "estimate_errors", "estimate_performance",
-    "expected_auc", "expected_calibration_error", "fit_calibration",
+    "Calibration", "EstimatedPerformance", "ExpectedConfusion", "cbpe_metrics",
+    "estimate_errors", "estimate_performance", "expected_auc", "expected_calibration_error",
+    "fit_calibration", "model_estimates",
 ]

@@ -34,6 +34,7 @@ import pandas as pd
 
 from scenarist.errors import InputDataError
 from scenarist.metrics import sufficiency
+from scenarist.metrics.cbpe import estimate_errors, model_estimates
 from scenarist.metrics.data_drift import MIN_ROWS_PER_SIDE, DataDrift, domain_classifier_drift
 from scenarist.metrics.drift import FeatureDrift, column_kinds, drift_share, feature_drift
 from scenarist.metrics.inputs import check_batch
@@ -136,6 +137,9 @@ def compute_evaluation(
             len(current), "rows in the current batch", options.min_rows), reasons))
     else:
         values.extend(prediction.values)
+    estimated = model_estimates(model, current_pred, current_proba, reference_sample,
+                                reference_proba)  # CBPE: performance before labels (cbpe.py)
+    values.extend(estimated.values)
 
     labeled = _labeled_rows(model, current, options.performance)
     details: dict[str, Any] = {"labels": "absent" if labeled is None else "present"}
@@ -167,6 +171,7 @@ def compute_evaluation(
             label_values = sufficiency.emptied(label_values, sufficiency.reason(
                 n_labeled, "labeled rows", options.min_rows), reasons)
         values.extend(label_values)
+        values.extend(estimate_errors({v.metric: v.value for v in values if v.feature is None}))
 
     stage("data quality")
     values.extend(data_quality(reference[features], current[features], kinds=kinds))
@@ -183,6 +188,7 @@ def compute_evaluation(
             "histograms": {d.feature: d.histogram.as_dict() for d in drifts if d.histogram},
             "top_drifted_features": _top_drifted(drifts, dataset_drift.feature_importance),
             "prediction_drift_method": prediction.method,
+            "cbpe": estimated.details,
             "prediction_drift_reference_rows": len(reference_sample),
             "domain_classifier_rows": {
                 "reference": dataset_drift.n_reference,
