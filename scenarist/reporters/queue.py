@@ -3,7 +3,10 @@
     summary = await queue_reports(ctx, spec.reporters, log_text, engine, logger=log)
 
 1. gate: each reporter's `when:` / `on:` over the final outcome and the run's variables
-   (an expression that cannot be evaluated sends anyway: a lost alert is the worse failure);
+   (an expression that cannot be evaluated sends anyway: a lost alert is the worse failure),
+   then its alert hygiene (`repeat`, `escalate_after`, `notify_recovery`, `snooze_until`;
+   `scenarist.reporters.hygiene`) against its stored check states, which may hold the alert
+   back, escalate it, or add a "back to OK" message;
 2. render its templates and capture its attachments into a `Message` (a template that fails
    at run time yields a plain fallback message saying so, rather than no message);
 3. queue every message in ONE transaction, keyed by run id + reporter name, so a retried or
@@ -22,23 +25,33 @@ import logging
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 
+from scenarist.checks.outcome import StepOutcome
 from scenarist.errors import ConditionError
 from scenarist.flows.logs import FORMAT
+from scenarist.reporters import hygiene
 from scenarist.reporters.delivery import DeliveryReport, deliver_pending
 from scenarist.reporters.gate import should_report
-from scenarist.reporters.render import RenderError, render_content, render_path
+from scenarist.reporters.render import (
+    RenderedContent,
+    RenderError,
+    render_content,
+    render_path,
+    render_recovery,
+)
 from scenarist.reporters.specs import MailReporterSpec, ReporterOptions, WebhookReporterSpec
 from scenarist.stores import outbox
+from scenarist.stores.alert_state import load_states, save_states
 from scenarist.stores.outbox import Attachment, Message, QueuedMessage
 
 #: the RunContext attribute a step sets to the path of the run's HTML evaluation report
 EVALUATION_REPORT_ATTRIBUTE = "evaluation_report_path"
+RECOVERY = "recovery"  # the kind of a "back to OK" message (alert hygiene)
 CHECK_COLUMNS = ("name", "outcome", "metric", "feature", "value", "bounds", "message",
                  "evaluation_label", "store", "checked_at")
 
@@ -79,25 +92,49 @@ async def queue_reports(ctx: Any, reporters: Sequence[ReporterOptions], log_text
     if not reporters:
         return summary
     variables = ctx.variables()
+    outcomes = hygiene.outcomes_of(ctx.checks)
+    other_failure = ctx.outcome > StepOutcome.from_checks(outcomes.values())
+    steps = _run_checks_steps(ctx)
+    now = datetime.now(timezone.utc)
     messages: list[QueuedMessage] = []
+    states: list[tuple[str, dict, dict]] = []  # reporter, states before, states after the run
     for spec in reporters:
+        before = {key: hygiene.CheckState.from_dict(state) for key, state in load_states(
+            engine, ctx.project.project, ctx.scenario, spec.name, ctx.run_id).items()}
+        assessment = hygiene.assess(before, outcomes, spec.escalate_after)
+        seen = hygiene.escalated_variables(variables, assessment, steps)
         try:
-            sends = should_report(spec.when, spec.on, ctx.outcome, variables)
+            gate_open = should_report(spec.when, spec.on, seen["outcome"], seen)
         except ConditionError as exc:
             notes(logging.ERROR, f"reporter {spec.name!r}: its condition failed ({exc}); "
                   "sending anyway")
-            sends = True
-        if not sends:
+            gate_open = True
+        decision = hygiene.decide(hygiene.Policy.of(spec), assessment, gate_open=gate_open,
+                                  now=now, other_failure=other_failure)
+        states.append((spec.name, {k: s.as_dict() for k, s in before.items()},
+                       {k: s.as_dict() for k, s in decision.states.items()}))
+        if decision.alert:
+            message = _message(spec, ctx, seen, log_text, notes)
+            messages.append(QueuedMessage(ctx.project.project, ctx.scenario, ctx.run_id,
+                                          message))
+        else:
             gate = f"when: {spec.when}" if spec.when else f"on: {spec.on or 'not SUCCESS'}"
-            notes(logging.INFO, f"reporter {spec.name!r} not sent ({gate}; outcome "
-                  f"{ctx.outcome})")
+            why = f"{gate}; outcome {seen['outcome']}" if not gate_open else decision.reason
+            notes(logging.INFO, f"reporter {spec.name!r} not sent ({why})")
             summary.skipped.append(spec.name)
-            continue
-        message = _message(spec, ctx, variables, log_text, notes)
-        messages.append(QueuedMessage(ctx.project.project, ctx.scenario, ctx.run_id, message))
+        if decision.recovery:
+            recovery = _recovery(spec, ctx, hygiene.recovery_variables(variables, assessment),
+                                 notes)
+            messages.append(QueuedMessage(ctx.project.project, ctx.scenario, ctx.run_id,
+                                          recovery, kind=RECOVERY))
     ids = outbox.enqueue(engine, messages)
+    for name, before_run, after_run in states:  # after the messages: a crash in between
+        save_states(engine, ctx.project.project, ctx.scenario, name, ctx.run_id,  # re-runs
+                    before_run, after_run, now)  # the same decision (idempotent keys)
     for queued, message_id in zip(messages, ids, strict=True):
         name = queued.message.reporter
+        if queued.kind == RECOVERY:
+            name = f"{name} ({RECOVERY})"
         if message_id is None:
             notes(logging.INFO, f"reporter {name!r}: already queued for this run "
                   f"({queued.idempotency_key}); not queued again")
@@ -123,6 +160,9 @@ def _message(spec: ReporterOptions, ctx: Any, variables: dict[str, Any], log_tex
     except RenderError as exc:
         notes(logging.ERROR, f"reporter {spec.name!r}: {exc}; sending a plain fallback message")
         subject, body, html = _fallback(spec, ctx, str(exc))
+    alert = variables.get("alert") or {}
+    if subject and set(alert.get("escalated", ())) & set(alert.get("entered", ())):
+        subject = f"[escalated to ERROR] {subject}"  # escalated by this run
     if not isinstance(spec, MailReporterSpec):
         return Message(reporter=spec.name, type=spec.type, body=body)
     attachments, missing = _attachments(spec, ctx, variables, log_text, notes)
@@ -131,6 +171,40 @@ def _message(spec: ReporterOptions, ctx: Any, variables: dict[str, Any], log_tex
     return Message(reporter=spec.name, type="mail", subject=subject, body=body, html=html,
                    to=tuple(spec.to), cc=tuple(spec.cc), bcc=tuple(spec.bcc),
                    attachments=tuple(attachments))
+
+
+def _recovery(spec: ReporterOptions, ctx: Any, variables: dict[str, Any],
+              notes: _Notes) -> Message:
+    """The "back to OK" message of a reporter with `notify_recovery` (no attachments)."""
+    try:
+        content = render_recovery(spec, ctx.project.root, variables)
+    except RenderError as exc:
+        notes(logging.ERROR, f"reporter {spec.name!r}: {exc}; sending a plain recovery message")
+        names = ", ".join(variables["alert"]["recovered"])
+        subject = f"[scenarist] {ctx.scenario}: back to OK ({names})"
+        content = RenderedContent(body=json.dumps({"text": subject}) if spec.type == "webhook"
+                                  else f"{subject}\nRun: {ctx.run_url or ctx.run_id}\n",
+                                  subject=subject)
+    if not isinstance(spec, MailReporterSpec):
+        return Message(reporter=spec.name, type=spec.type, body=content.body)
+    return Message(reporter=spec.name, type="mail", subject=content.subject, body=content.body,
+                   to=tuple(spec.to), cc=tuple(spec.cc), bcc=tuple(spec.bcc))
+
+
+def _run_checks_steps(ctx: Any) -> dict[str, Any]:
+    """Each run_checks step of the run's scenario (by its variable) → whether it ran a check."""
+    from scenarist.flows.context import step_variable
+    from scenarist.flows.specs import RunChecksStep
+
+    spec = ctx.project.scenarios.get(ctx.scenario)
+    found: dict[str, Any] = {}
+    for step in spec.steps if spec is not None else ():
+        if isinstance(step, RunChecksStep):
+            names, store = set(step.checks or ()), step.store
+            found[step_variable(step.name)] = (
+                lambda check, names=names, store=store:
+                check["name"] in names if names else check.get("store") == store)
+    return found
 
 
 def _fallback(spec: ReporterOptions, ctx: Any, error: str) -> tuple[str, str, None]:

@@ -7,6 +7,7 @@ drift_warning.txt.j2` finds the project's own file first. Filters: `fmt` (a numb
 significant digits, "-" for none) and `bounds` ({"soft_max": 0.45} → "soft_max=0.45").
 
     render_content(spec, root, variables)  -> RenderedContent (subject, body, html)
+    render_recovery(spec, root, variables) -> the "back to OK" message of alert hygiene
     sample_variables(project, scenario)    -> the variables of a made-up run, for validation
     reporter_problems(project)             -> ConfigProblems: missing files, syntax errors,
                                               undefined variables, bad JSON, unknown connection
@@ -38,6 +39,8 @@ from scenarist.reporters.specs import (
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_MAIL_BODY = "mail_body.txt.j2"
+RECOVERY_MAIL = "recovery.txt.j2"
+RECOVERY_WEBHOOK = "webhook_recovery.json.j2"
 
 
 class RenderError(ScenaristError, ValueError):
@@ -150,6 +153,21 @@ def render_content(spec: ReporterOptions, root: Path | None,
     return RenderedContent(body=body, subject=subject, html=html_body)
 
 
+def render_recovery(spec: ReporterOptions, root: Path | None,
+                    variables: Mapping[str, Any]) -> RenderedContent:
+    """A "back to OK" message (alert hygiene): built-in templates `recovery.txt.j2` (mail; a
+    project may override it with its own file of that name) and `webhook_recovery.json.j2`
+    (shaped by the webhook's preset), over `hygiene.recovery_variables`."""
+    if isinstance(spec, WebhookReporterSpec):
+        payload = render_template(root, "notify_recovery", None, RECOVERY_WEBHOOK,
+                                  {**variables, "preset": spec.preset})
+        return RenderedContent(body=payload)
+    recovered = ", ".join(variables["alert"]["recovered"])
+    body = render_template(root, "notify_recovery", None, RECOVERY_MAIL, variables)
+    return RenderedContent(body=body, subject=f"[scenarist] {variables['scenarioName']}: back "
+                           f"to OK ({recovered})")
+
+
 def render_path(root: Path | None, path: str, variables: Mapping[str, Any]) -> str:
     """An attachment path with its "{{ var }}" rendered."""
     if "{" not in path:
@@ -193,6 +211,7 @@ def sample_variables(project: Any, scenario: str) -> dict[str, Any]:
         triggerName="manual",
         outcome="WARNING",
         checks=[check],
+        alert={"kind": "alert", "escalated": [], "entered": ["sample check"], "recovered": []},
         evaluation={"store": "sample_store", "label": "sample", "row_count": 1000,
                     "metrics": _SampleMetrics(data_drift=0.5), "top_drifted_features": []},
     )
@@ -223,6 +242,12 @@ def reporter_problems(project: Any) -> list[ConfigProblem]:
             seen.add(spec.name)
             try:
                 render_content(spec, project.root, variables)
+                if spec.notify_recovery:
+                    recovered = {**variables, "alert": {**variables["alert"], "kind": "recovery",
+                                                        "recovered": ["sample check"]},
+                                 "checks": [{**variables["checks"][0], "outcome": "OK",
+                                             "alerted": "WARNING"}]}
+                    render_recovery(spec, project.root, recovered)
             except RenderError as exc:
                 problem(exc.field, exc.reason)
             if isinstance(spec, MailReporterSpec):

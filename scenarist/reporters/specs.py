@@ -7,6 +7,9 @@
       subject: 'scenario "{{ scenarioName }}" issued a warning'
       body_template: drift_warning.txt.j2            # or inline `body:`
       attach: [scenario_log, evaluation_report]
+      repeat: once_per_state      # alert hygiene (scenarist.reporters.hygiene): not every run
+      escalate_after: 3           # 3 WARNING runs in a row → alerted as ERROR
+      notify_recovery: true       # a "back to OK" message
     - {name: Slack, type: webhook, preset: slack, url: "${SLACK_WEBHOOK_URL}", on: [FAILED]}
 
 Gating (`when:` / `on:`, see `scenarist.reporters.gate`): default, a reporter sends when the
@@ -18,6 +21,7 @@ Prefect Secret block (`password_block`), a webhook URL from `${ENV}` or `url_blo
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -51,6 +55,24 @@ class ReporterOptions(BaseModel):
         30, ge=0, description="Wait before the 2nd attempt; doubles after each failed attempt."
     )
     timeout_seconds: float = Field(30, gt=0, description="Timeout of one delivery attempt.")
+    repeat: Literal["every_run", "once_per_state"] = Field(
+        "every_run",
+        description="every_run: a message on every run the gate lets through; once_per_state: "
+        "only when a check (× segment) enters a new WARNING/ERROR state, not again while it "
+        "stays there (see scenarist.reporters.hygiene).",
+    )
+    escalate_after: int | None = Field(
+        None, ge=1,
+        description="After this many consecutive WARNING runs of a check, alert on it as ERROR.",
+    )
+    notify_recovery: bool = Field(
+        False, description="Send a \"back to OK\" message when a check alerted on returns to OK."
+    )
+    snooze_until: datetime | None = Field(
+        None,
+        description="Send nothing before this date/time (UTC unless it has a zone); check "
+        "states are still tracked meanwhile.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -66,7 +88,25 @@ class ReporterOptions(BaseModel):
             raise ValueError("use either `when` (an expression) or `on` (outcomes), not both")
         if self.on is not None and not self.on:
             raise ValueError("`on` needs at least one outcome: SUCCESS, WARNING, FAILED, ABORTED")
+        if self.on is not None and set(self.on) == {StepOutcome.SUCCESS}:
+            hygiene = [f"`{name}`" for name, used in (
+                ("repeat: once_per_state", self.repeat == "once_per_state"),
+                ("escalate_after", self.escalate_after is not None),
+                ("notify_recovery", self.notify_recovery)) if used]
+            if hygiene:
+                raise ValueError(f"{' and '.join(hygiene)} track WARNING/ERROR alerts, but this "
+                                 "reporter is gated only on SUCCESS (`on: [SUCCESS]`), so it never "
+                                 "alerts; add WARNING/FAILED to `on` or remove "
+                                 f"{' and '.join(hygiene)}")
         return self
+
+    @property
+    def snooze_until_utc(self) -> datetime | None:
+        """`snooze_until` with a zone (a naive value is UTC)."""
+        until = self.snooze_until
+        if until is not None and until.tzinfo is None:
+            until = until.replace(tzinfo=timezone.utc)
+        return until
 
 
 class MailReporterSpec(ReporterOptions):

@@ -6,7 +6,7 @@
     outbox_messages(engine, ...)              rows for `scenarist outbox list`
     requeue(engine, ...), purge(engine, ...)  `scenarist outbox retry|purge`
 
-A message's `idempotency_key` (run id + reporter name) is unique: a retried or re-run flow
+A message's `idempotency_key` (run id + reporter name [+ kind]) is unique: a retried or re-run flow
 cannot queue the same alert twice. Status: pending → sending (claimed by one sender, so two
 senders never both send it; a claim older than CLAIM_LEASE is considered abandoned) → sent, or
 back to pending with `next_attempt_at` (a temporary failure, exponential backoff), or failed
@@ -121,10 +121,11 @@ class QueuedMessage:
     scenario: str
     run_id: str
     message: Message
+    kind: str = "alert"  # or "recovery" (alert hygiene): a second message of the reporter
 
     @property
     def idempotency_key(self) -> str:
-        return idempotency_key(self.run_id, self.message.reporter)
+        return idempotency_key(self.run_id, self.message.reporter, self.kind)
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,10 @@ class OutboxRecord:
     last_error: str | None
 
 
-def idempotency_key(run_id: str, reporter: str) -> str:
-    """The key that makes a message unique: the run and the reporter."""
-    return f"{run_id}/{reporter}"
+def idempotency_key(run_id: str, reporter: str, kind: str = "alert") -> str:
+    """The key that makes a message unique: the run, the reporter and, for a message other than
+    the run's alert (a recovery), its kind."""
+    return f"{run_id}/{reporter}" if kind == "alert" else f"{run_id}/{reporter}/{kind}"
 
 
 def enqueue(engine: Engine, messages: Sequence[QueuedMessage],
