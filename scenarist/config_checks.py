@@ -241,6 +241,11 @@ def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
         refer((*loc, "connection"), "connection", "connections",
               spec.get("connection", default_store), True)
         template((*loc, "label"), spec.get("label"))
+        secondary = spec.get("secondary_datasets")
+        for i, join in enumerate(secondary if isinstance(secondary, list) else []):
+            if isinstance(join, Mapping):
+                refer((*loc, "secondary_datasets", i, "dataset"), "dataset", "datasets",
+                      join.get("dataset"))
     for name, spec in _entries(sections["checks"]):
         refer(("checks", name, "store"), "evaluation store", "evaluation_stores",
               spec.get("store"))
