@@ -25,9 +25,9 @@ from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from scenarist.errors import NotFoundError, StoreError
-from scenarist.metrics.custom import CustomMetric, with_custom_metrics
-from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions, compute_evaluation
-from scenarist.metrics.segments import SegmentOptions, segmented
+from scenarist.metrics.custom import CustomMetric
+from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions
+from scenarist.metrics.segments import SegmentOptions, compute_with_segments
 from scenarist.profiles import BatchProfile, ProfileDrift, profile_batches, window_drift
 from scenarist.stores.database import connect, database_errors, display_url
 from scenarist.stores.evaluation import Evaluation
@@ -87,6 +87,7 @@ class EvaluationStore:
         custom_metrics: Mapping[str, CustomMetric] | None = None,
         details: Mapping[str, Any] | None = None,
         snapshot_dir: Path | str | None = None,
+        revision: str | None = None,
     ) -> Evaluation:
         """Compute every metric of `current` against `reference` and append it as `label`.
 
@@ -98,22 +99,17 @@ class EvaluationStore:
         `custom_metrics` adds the team's own metrics (`scenarist.metrics.custom`); `details`
         are kept beside the computed ones; `snapshot_dir` keeps the evaluated rows (and the
         model's predictions) as a Parquet file there, for `export` (`scenarist.export`).
+        `revision` (a reason, e.g. "labels arrived") replaces `label` as a new revision, keeping
+        the values it changes (`revisions`; then `scenarist.revise_verdicts` re-checks it).
         """
         if not hasattr(model, "features") or not hasattr(model, "target"):
             raise TypeError(
                 "model must be a LoadedModel; wrap an estimator with "
                 "scenarist.model_from_estimator(estimator, target=..., type='binary')"
             )
-        chosen = options or EvaluationOptions()
-
-        def compute(rows: pd.DataFrame, base: pd.DataFrame) -> ComputedEvaluation:
-            computed = compute_evaluation(model, rows, base, options=chosen, on_stage=on_stage)
-            return with_custom_metrics(computed, custom_metrics or {}, model, rows, base)
-
-        if segments is not None and segments.by:
-            computed = segmented(compute, current, reference, segments)
-        else:
-            computed = compute(current, reference)
+        computed = compute_with_segments(
+            model, current, reference, options=options, segments=segments,
+            custom_metrics=custom_metrics, on_stage=on_stage)
         if details:
             computed = replace(computed, details={**computed.details, **details})
         if snapshot_dir is not None:
@@ -127,6 +123,7 @@ class EvaluationStore:
             model=model.name,
             time_range=time_range,
             profiles=profile_batches(reference, current, computed.details.get("column_kinds")),
+            revision=revision,
         )
 
     def record(
