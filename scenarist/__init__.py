@@ -7,6 +7,7 @@
     store.history("data_drift")
 """
 
+from scenarist.backtesting import Backtest, backtest
 from scenarist.build import build_evaluation, open_store
 from scenarist.checking import run_checks
 from scenarist.checks import CheckResult, CheckSpec, Outcome, StepOutcome, evaluate_check
@@ -31,6 +32,7 @@ from scenarist.errors import (
 )
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.models import LoadedModel, load_model, model_from_estimator
+from scenarist.revisions import revise_evaluations, revise_verdicts
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -46,6 +48,7 @@ def run_scenario(*args, **kwargs):  # noqa: ANN002, ANN003 - same signature as f
 __version__ = "0.1.0"
 
 __all__ = [
+    "Backtest",
     "CheckResult",
     "CheckSpec",
     "ConfigError",
@@ -67,6 +70,7 @@ __all__ = [
     "ScenaristError",
     "StepOutcome",
     "StoreError",
+    "backtest",
     "build_evaluation",
     "construct_duration_string",
     "evaluate_check",
@@ -75,6 +79,8 @@ __all__ = [
     "model_from_estimator",
     "open_store",
     "read_dataset",
+    "revise_evaluations",
+    "revise_verdicts",
     "run_checks",
     "run_scenario",
     "validate_project",
