@@ -11,16 +11,12 @@ scenarist.yaml, so reformatting the file alone shows as a changed file, not a ch
 
 from __future__ import annotations
 
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from scenarist.bundles.archive import verify_archive
-from scenarist.bundles.manifest import PROJECT_DIR, Manifest
-from scenarist.config import PROJECT_FILE
+from scenarist.bundles.manifest import Manifest
 
 SECTIONS = ("scenarios", "checks", "reporters", "evaluation_stores", "datasets", "models")
 
@@ -75,10 +71,9 @@ def diff_bundles(old: Path, new: Path) -> BundleDiff:
 
 
 def _definitions(archive: Path) -> dict[str, dict[str, Any]]:
-    with tarfile.open(archive, "r:gz") as tar:
-        stream = tar.extractfile(f"{PROJECT_DIR}/{PROJECT_FILE}")
-        raw = yaml.safe_load(stream.read()) if stream else {}
-    raw = raw or {}
+    from scenarist.bundles.read import bundle_project_file
+
+    raw = bundle_project_file(archive)
     sections = {name: dict(raw.get(name) or {}) for name in SECTIONS if name != "reporters"}
     reporters: dict[str, Any] = {}
     for scenario, spec in sections["scenarios"].items():

@@ -23,6 +23,7 @@ from rich.table import Table
 from scenarist.bundles.create import bundles_folder, create_bundle
 from scenarist.bundles.deploy import deploy_bundle, rollback
 from scenarist.bundles.diff import diff_bundles
+from scenarist.bundles.read import locate_bundle
 from scenarist.bundles.registry import Registry
 from scenarist.bundles.workspace import Workspace, deployed_where, load_workspace
 from scenarist.commands.common import ProjectOption, friendly_errors, out
@@ -113,7 +114,7 @@ def bundle_diff(
     """Files added, removed and changed, and changed scenario/check/reporter definitions."""
     loaded = load_project(project)
     with tempfile.TemporaryDirectory() as temp:
-        paths = [_locate(version, loaded, registry, Path(temp)) for version in (old, new)]
+        paths = [locate_bundle(loaded, version, registry, Path(temp)) for version in (old, new)]
         diff = diff_bundles(*paths)
     out.print(f"bundle {escape(old)} → {escape(new)}")
     if diff.empty:
@@ -197,12 +198,3 @@ def _project_root(project: Path) -> Path:
 
 def _registry(url: str | None, project: Project) -> Registry:
     return Registry.open(url, project_root=project.root)
-
-
-def _locate(version: str, project: Project, registry: str | None, temp: Path) -> Path:
-    """The local bundle of `version`, else a copy fetched from the registry."""
-    local = bundles_folder(project) / f"{version}.tar.gz"
-    if local.is_file():
-        return local
-    path, _ = _registry(registry, project).fetch(project.project, version, to=temp / version)
-    return path

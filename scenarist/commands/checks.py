@@ -1,4 +1,5 @@
-"""`scenarist checks …`: run a store's checks on its latest evaluation, read the check history.
+"""`scenarist checks …`: run a store's checks on its latest evaluation, read the check history,
+backtest checks over the stored history (`checks backtest`, see `scenarist.backtesting`).
 
 Exit codes of `checks run` (so a shell or CI job can branch on the outcome):
 
@@ -138,6 +139,142 @@ def checks_history(
     counts = history["outcome"].value_counts()
     out.print(", ".join(f"{int(counts[o.value])} {o.value}" for o in Outcome
                         if counts.get(o.value, 0)))
+
+
+@app.command("backtest")
+@friendly_errors
+def checks_backtest(
+    store: Annotated[str, typer.Argument(help="Evaluation store whose history is replayed.")],
+    checks: Annotated[
+        list[str] | None,
+        typer.Argument(help="Checks to replay (default: every check of the store).",
+                       show_default=False),
+    ] = None,
+    bundle: Annotated[
+        str | None, typer.Option("--bundle", "-b", help="Replay the checks and scenarios of "
+                                 "this bundle version instead of the project's.")
+    ] = None,
+    vs: Annotated[
+        str | None, typer.Option("--vs", help="Compare with this bundle version's checks.")
+    ] = None,
+    registry: Annotated[
+        str | None, typer.Option("--registry", "-r", help="Bundle registry (default "
+                                 "$SCENARIST_BUNDLE_REGISTRY, else .scenarist/registry).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print the outcome of every check × evaluation as CSV.")
+    ] = False,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Replay checks over the store's stored evaluations: outcome counts per check, which
+    evaluations got which outcome, and the alerts per month the scenarios' reporters would have
+    sent. Nothing is written to the store."""
+    from scenarist.backtesting import backtest, compare
+
+    loaded = load_project(project)
+    result = backtest(loaded, store, checks or None, bundle=bundle, registry=registry)
+    other = (backtest(loaded, store, checks or None, bundle=vs, registry=registry)
+             if vs is not None else None)
+    if as_json or as_csv:
+        _backtest_export(result, other, as_json)
+        return
+    if result.outcomes.empty:
+        out.print(f"store {store!r} has no evaluations to replay (or no checks); build some "
+                  "with `scenarist store evaluate` or a scenario first")
+        return
+    if other is None:
+        _print_backtest(result)
+        return
+    _print_backtest(other)
+    _print_backtest(result)
+    rows, deltas = compare(other, result)
+    table = Table(title=f"{_source(result)} vs {_source(other)}: outcome counts, difference")
+    table.add_column("check", overflow="fold")
+    for outcome in Outcome:
+        table.add_column(f"Δ {outcome.value}", justify="right")
+    for name, row in deltas.iterrows():
+        table.add_row(escape(str(name)), *(f"{int(row[f'delta_{o.value}']):+d}" for o in Outcome))
+    out.print(table)
+    changed = rows[rows["changed"]]
+    if changed.empty:
+        out.print("every evaluation gets the same outcome from both")
+        return
+    table = Table(title=f"evaluations whose outcome changes ({len(changed)})")
+    for column in ("check", "evaluation", _source(other), _source(result)):
+        table.add_column(escape(column), overflow="fold")
+    for row in changed.itertuples(index=False):
+        table.add_row(escape(row.check), escape(row.evaluation), _coloured(row.outcome_old),
+                      _coloured(row.outcome_new))
+    out.print(table)
+
+
+def _source(result: Any) -> str:
+    return "project" if result.source == "project" else f"bundle {result.source}"
+
+
+def _coloured(outcome: str) -> str:
+    known = {o.value for o in Outcome}
+    return f"[{COLOURS[Outcome(outcome)]}]{outcome}[/]" if outcome in known else outcome
+
+
+def _print_backtest(result: Any) -> None:
+    outcomes, counts = result.outcomes, result.counts
+    evaluations = outcomes["evaluation"].nunique()
+    table = Table(title=f"backtest of {escape(result.store)} ({_source(result)}'s checks, "
+                  f"{evaluations} evaluations)")
+    table.add_column("check", overflow="fold")
+    for outcome in Outcome:
+        table.add_column(f"[{COLOURS[outcome]}]{outcome.value}[/]", justify="right")
+    table.add_column("evaluations not OK", overflow="fold")
+    for name, row in counts.iterrows():
+        mine = outcomes[(outcomes["check"] == name) & (outcomes["outcome"] != "OK")]
+        which = "; ".join(f"{o}: {', '.join(mine[mine['outcome'] == o]['evaluation'])}"
+                          for o in ("ERROR", "WARNING", "EMPTY") if (mine["outcome"] == o).any())
+        table.add_row(escape(str(name)), *(str(row[o.value]) for o in Outcome),
+                      escape(which) or "-")
+    out.print(table)
+    per_month = result.alerts_per_month
+    if per_month.empty:
+        out.print("alerts: none would have been sent (no scenario with reporters runs these "
+                  "checks)")
+        return
+    table = Table(title="messages the reporters would have sent, per month")
+    table.add_column("month")
+    for column in per_month.columns:
+        table.add_column(escape(str(column)), justify="right")
+    for month, row in per_month.iterrows():
+        table.add_row(str(month), *(str(int(v)) for v in row))
+    table.add_row("total", *(str(int(v)) for v in per_month.sum()), style="bold")
+    out.print(table)
+    kinds = result.alerts["kind"].value_counts()
+    escalated = int(result.alerts["escalated"].sum())
+    out.print(f"{int(kinds.get('alert', 0))} alert(s) ({escalated} escalated to ERROR), "
+              f"{int(kinds.get('recovery', 0))} back-to-OK message(s)")
+
+
+def _backtest_export(result: Any, other: Any, as_json: bool) -> None:
+    import json
+
+    if not as_json:
+        frame = result.outcomes.assign(source=result.source)
+        if other is not None:
+            frame = pd.concat([other.outcomes.assign(source=other.source), frame])
+        out.file.write(frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z"))
+        return
+
+    def document(backtest: Any) -> dict[str, Any]:
+        return {"store": backtest.store, "source": backtest.source,
+                "counts": json.loads(backtest.counts.to_json(orient="index")),
+                "outcomes": json.loads(backtest.outcomes.to_json(orient="records",
+                                                                 date_format="iso")),
+                "alerts": json.loads(backtest.alerts.to_json(orient="records",
+                                                             date_format="iso"))}
+
+    payload = document(result)
+    if other is not None:
+        payload = {"new": payload, "old": document(other)}
+    out.file.write(json.dumps(payload, indent=2) + "\n")
 
 
 def results_table(results: list[CheckResult], *, title: str) -> Table:

@@ -1,0 +1,249 @@
+"""Backtesting: replay checks over an evaluation store's history before they page anyone.
+
+    result = backtest(project, "the_MES")                       # the project's checks
+    result = backtest(project, "the_MES", bundle="v3")          # bundle v3's checks/scenarios
+    result.outcomes         one row per check × evaluation (oldest first): outcome, value, …
+    result.counts           per check: how many OK / WARNING / ERROR / EMPTY
+    result.alerts           one row per message the scenarios' reporters would have sent
+    result.alerts_per_month one row per month, one column per scenario / reporter
+    compare(old, new)       per check × evaluation: the outcome under each, and what changed
+
+Nothing is written: the checks are the pure evaluators of `scenarist.checks` (a relative_change
+or python check gets the evaluation before, as when it runs), called on every stored evaluation
+in history order (time_start, else created_at — the month of an evaluation is taken from the
+same time).
+
+The alerts replay each scenario whose run_checks steps run some of these checks, once per
+evaluation, as if it had run right after that evaluation was built: each run_checks step's
+outcome is the worst of its backtested checks (other steps count as SUCCESS; checks of other
+stores and checks not selected are left out), and every reporter's gate (`when:` / `on:`) and
+alert hygiene (`repeat`, `escalate_after`, `notify_recovery`) decide what it sends, in order.
+`snooze_until` is ignored: a backtest asks what the rules would say, not what was muted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scenarist.checks.outcome import Outcome, StepOutcome
+from scenarist.checks.python_check import project_on_path
+from scenarist.checks.registry import evaluate_check
+from scenarist.checks.specs import AnyCheckSpec
+from scenarist.config import Project, load_project
+from scenarist.errors import ConditionError
+from scenarist.flows.context import step_variable
+from scenarist.flows.specs import RunChecksStep
+from scenarist.reporters import hygiene
+from scenarist.reporters.gate import should_report
+from scenarist.stores.evaluation import Evaluation
+
+OUTCOME_COLUMNS = ["check", "store", "evaluation", "time", "month", "outcome", "value",
+                   "message"]
+ALERT_COLUMNS = ["scenario", "reporter", "evaluation", "time", "month", "kind", "escalated",
+                 "checks"]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What checks would have said over a store's history, and what would have been sent."""
+
+    store: str
+    source: str  # "project" or the bundle version the checks came from
+    outcomes: pd.DataFrame
+    alerts: pd.DataFrame
+    reporters: list[str]  # "scenario / reporter" of every scenario that runs these checks
+
+    @property
+    def counts(self) -> pd.DataFrame:
+        """Per check (rows, in the checks' order): how many evaluations got each outcome."""
+        return outcome_counts(self.outcomes)
+
+    @property
+    def alerts_per_month(self) -> pd.DataFrame:
+        """Messages per month of the history (rows, quiet months too) and "scenario /
+        reporter" (columns: every reporter of a scenario that runs these checks)."""
+        months = pd.Index(sorted(self.outcomes["month"].unique()), name="month")
+        who = self.alerts["scenario"] + " / " + self.alerts["reporter"]
+        table = pd.crosstab(self.alerts["month"], who).reindex(
+            index=months, columns=self.reporters, fill_value=0)
+        table.columns.name = None
+        return table.astype(int)
+
+
+def backtest(project: Project | str | Path, store: str, checks: Sequence[str] | None = None,
+             *, bundle: str | None = None, registry: str | None = None) -> Backtest:
+    """Replay `checks` (default: every check of `store`) of the project, or of its bundle
+    `bundle` (from `.scenarist/bundles/` or the registry), over `store`'s stored history.
+
+    The evaluations always come from the current project's store. An unknown store or check is
+    a ConfigError listing what exists; an unknown bundle a BundleError listing the versions."""
+    from scenarist.build import open_store  # build reads datasets and models: import late
+    from scenarist.checking import resolve_checks
+
+    current = project if isinstance(project, Project) else load_project(project)
+    resolve_checks(current, [], store=store)  # the store must exist in the current project
+    history = open_store(current, store)
+    evaluations = [history.get(label) for label in history.labels()]
+    source = current
+    if bundle is not None:
+        from scenarist.bundles.read import with_bundle_checks
+
+        source = with_bundle_checks(current, bundle, registry)
+    selected = resolve_checks(source, checks or None, store=store)
+    with project_on_path(source.root):
+        outcomes = replay(selected, evaluations)
+    alerts, reporters = replay_alerts(source, selected, outcomes, evaluations)
+    return Backtest(store, bundle or "project", outcomes, alerts, reporters)
+
+
+def replay(checks: Mapping[str, AnyCheckSpec], evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+    """Every check on every evaluation (history order; each one's previous is the one before
+    it) — pure. One row per check × evaluation, checks in the given order."""
+    rows = []
+    for name, spec in checks.items():
+        for position, evaluation in enumerate(evaluations):
+            previous = evaluations[position - 1] if position > 0 else None
+            result = evaluate_check(name, spec, evaluation, previous)
+            when = evaluation_time(evaluation)
+            rows.append({"check": name, "store": evaluation.store,
+                         "evaluation": evaluation.label, "time": when,
+                         "month": when.strftime("%Y-%m"), "outcome": str(result.outcome),
+                         "value": result.value, "message": result.message})
+    return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
+
+
+def evaluation_time(evaluation: Evaluation) -> datetime:
+    """When an evaluation happened, for months: its time_start, else when it was created."""
+    return evaluation.time_start or evaluation.created_at
+
+
+def outcome_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per check: the number of evaluations with each outcome (all four columns, always)."""
+    order = list(dict.fromkeys(outcomes["check"]))
+    table = pd.crosstab(outcomes["check"], outcomes["outcome"])
+    table = table.reindex(index=order, columns=[o.value for o in Outcome], fill_value=0)
+    table.columns.name = None
+    return table.astype(int)
+
+
+def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
+                  outcomes: pd.DataFrame,
+                  evaluations: Sequence[Evaluation]) -> tuple[pd.DataFrame, list[str]]:
+    """The messages each scenario's reporters would have sent, one simulated run per evaluation
+    (see the module docstring), and the "scenario / reporter" names considered — pure."""
+    rows: list[dict[str, Any]] = []
+    reporters: list[str] = []
+    by_evaluation = {label: group for label, group in outcomes.groupby("evaluation", sort=False)}
+    for scenario, spec in project.scenarios.items():
+        steps = {step_variable(step.name): _step_checks(step, checks)
+                 for step in spec.steps if isinstance(step, RunChecksStep)}
+        if not spec.reporters or not any(steps.values()):
+            continue
+        reporters += [f"{scenario} / {reporter.name}" for reporter in spec.reporters]
+        ran = {variable: (lambda c, names=names: c["name"] in names)
+               for variable, names in steps.items()}
+        states: dict[str, dict] = {r.name: {} for r in spec.reporters}
+        for evaluation in evaluations:
+            group = by_evaluation.get(evaluation.label)
+            if group is None:
+                continue
+            results = [_check_variable(row, checks[row.check]) for row in group.itertuples()
+                       if any(row.check in names for names in steps.values())]
+            variables = _run_variables(project, scenario, spec, steps, results, evaluation)
+            outcome = StepOutcome(variables["outcome"])
+            found = hygiene.outcomes_of(results)
+            when = evaluation_time(evaluation)
+            for reporter in spec.reporters:
+                assessment = hygiene.assess(states[reporter.name], found,
+                                            reporter.escalate_after)
+                seen = hygiene.escalated_variables(variables, assessment, ran)
+                try:
+                    gate_open = should_report(reporter.when, reporter.on, seen["outcome"], seen)
+                except ConditionError:
+                    gate_open = True  # the engine sends anyway rather than lose an alert
+                policy = hygiene.Policy.of(reporter)
+                policy = hygiene.Policy(policy.repeat, policy.escalate_after,
+                                        policy.notify_recovery)  # no snooze in a backtest
+                decision = hygiene.decide(policy, assessment, gate_open=gate_open, now=when,
+                                          other_failure=outcome > StepOutcome.from_checks(
+                                              found.values()))
+                states[reporter.name] = {**states[reporter.name], **decision.states}
+                base = {"scenario": scenario, "reporter": reporter.name,
+                        "evaluation": evaluation.label, "time": when,
+                        "month": when.strftime("%Y-%m")}
+                if decision.alert:
+                    flagged = [c["name"] for c in seen["checks"] if c["outcome"] != "OK"]
+                    rows.append({**base, "kind": "alert",
+                                 "escalated": bool(seen["alert"]["escalated"]),
+                                 "checks": ", ".join(flagged)})
+                if decision.recovery:
+                    rows.append({**base, "kind": "recovery", "escalated": False,
+                                 "checks": ", ".join(seen["alert"]["recovered"])})
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS), reporters
+
+
+def compare(old: Backtest, new: Backtest) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two backtests of the same store side by side (e.g. bundle v2's checks against v3's):
+
+    - per check × evaluation: `outcome_old`, `outcome_new` ("-" where a check is absent) and
+      `changed`, in history order;
+    - per check: the outcome counts of each and `new − old` per outcome (`delta_OK`, …)."""
+    keys = ["check", "evaluation"]
+    a = old.outcomes[[*keys, "time", "outcome"]].rename(columns={"outcome": "outcome_old"})
+    b = new.outcomes[[*keys, "time", "outcome"]].rename(columns={"outcome": "outcome_new"})
+    both = a.merge(b, on=keys, how="outer", suffixes=("", "_b"))
+    both["time"] = both["time"].fillna(both.pop("time_b"))
+    both[["outcome_old", "outcome_new"]] = both[["outcome_old", "outcome_new"]].fillna("-")
+    both["changed"] = both["outcome_old"] != both["outcome_new"]
+    order = list(dict.fromkeys([*old.outcomes["check"], *new.outcomes["check"]]))
+    both["_order"] = both["check"].map({name: i for i, name in enumerate(order)})
+    rows = (both.sort_values(["_order", "time"], kind="stable").drop(columns="_order")
+            .reset_index(drop=True))
+    counts_old = old.counts.reindex(order, fill_value=0)
+    counts_new = new.counts.reindex(order, fill_value=0)
+    deltas = pd.concat([counts_old.add_suffix("_old"), counts_new.add_suffix("_new"),
+                        (counts_new - counts_old).add_prefix("delta_")], axis=1)
+    return rows, deltas
+
+
+def _step_checks(step: RunChecksStep, checks: Mapping[str, AnyCheckSpec]) -> set[str]:
+    """The backtested checks a run_checks step runs (by name, or every check of its store)."""
+    if step.checks:
+        return {name for name in step.checks if name in checks}
+    return {name for name, spec in checks.items() if spec.store == step.store}
+
+
+def _check_variable(row: Any, spec: AnyCheckSpec) -> dict[str, Any]:
+    """One replayed result as the run's `checks` variable holds it."""
+    value = None if pd.isna(row.value) else float(row.value)
+    return {"name": row.check, "outcome": row.outcome, "metric": spec.metric,
+            "feature": spec.feature, "value": value, "bounds": spec.bounds(),
+            "message": row.message, "evaluation_label": row.evaluation, "store": row.store,
+            "checked_at": row.time}
+
+
+def _run_variables(project: Project, scenario: str, spec: Any, steps: Mapping[str, set[str]],
+                   results: list[dict[str, Any]], evaluation: Evaluation) -> dict[str, Any]:
+    """The variables of a simulated run of `scenario` right after `evaluation` was built."""
+    step_outcomes = {step_variable(step.name): StepOutcome.SUCCESS for step in spec.steps}
+    for variable, names in steps.items():
+        step_outcomes[variable] = StepOutcome.from_checks(
+            Outcome(r["outcome"]) for r in results if r["name"] in names)
+    return {
+        **project.variables, **spec.variables,
+        **{name: str(outcome) for name, outcome in step_outcomes.items()},
+        "scenarioName": scenario, "scenarioRunId": f"backtest-{evaluation.label}",
+        "scenarioRunURL": "", "triggerName": "backtest",
+        "outcome": str(StepOutcome.worst(step_outcomes.values(), default=StepOutcome.SUCCESS)),
+        "checks": results,
+        "evaluation": {"store": evaluation.store, "label": evaluation.label,
+                       "row_count": evaluation.row_count, "metrics": dict(evaluation.metrics),
+                       "top_drifted_features": list(
+                           evaluation.details.get("top_drifted_features", []))},
+    }
