@@ -262,6 +262,10 @@ class EvaluationStoreSpec(BaseModel):
             given = [k for k, v in datasets.items() if v is not None]
             if given:
                 raise ValueError(f"a store fed by `deployment` takes no {', '.join(given)}")
+            if self.secondary_datasets:
+                raise ValueError("a store fed by `deployment` takes no `secondary_datasets`: "
+                                 "join them at ingest with the deployment's "
+                                 "update_secondary_dataset_config")
         elif missing := [k for k, v in datasets.items() if v is None]:
             raise ValueError(f"missing {', '.join(missing)}: a store needs `model`, `reference` "
                              "and `input` (datasets), or `deployment`")

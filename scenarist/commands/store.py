@@ -91,16 +91,53 @@ def store_history(
     feature: Annotated[
         str | None, typer.Option("--feature", "-f", help="Feature of a per-feature metric.")
     ] = None,
+    segment: Annotated[
+        str | None, typer.Option("--segment", "-s", help='One segment\'s values, e.g. '
+                                 '"device=mobile" (default: all rows).')
+    ] = None,
     project: ProjectOption = Path("."),
 ) -> None:
     """A metric over every evaluation of a store, oldest first."""
-    series = open_store(load_project(project), store).history(metric, feature)
+    series = open_store(load_project(project), store).history(metric, feature, segment)
     name = escape(str(series.name))  # "psi[card_age]" is not rich markup
     table = Table(title=f"{name} in {escape(store)}")
     table.add_column("label", no_wrap=True)
     table.add_column(name, justify="right")
     for label, value in series.items():
         table.add_row(str(label), fmt(value))
+    out.print(table)
+
+
+@app.command("segments")
+@friendly_errors
+def store_segments(
+    store: Annotated[str, typer.Argument(help="Evaluation store name.")],
+    label: Annotated[
+        str | None, typer.Option("--label", "-l", help="Evaluation label (default: latest).")
+    ] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """One row per segment of an evaluation (segment_by): rows, key metrics, why it is empty."""
+    evaluation_store = open_store(load_project(project), store)
+    latest = evaluation_store.latest() if label is None else None
+    if label is None and latest is None:
+        out.print(f"store {store!r} has no evaluations yet; run `scenarist store evaluate {store}`")
+        return
+    chosen = label or latest.label  # type: ignore[union-attr]
+    segments = evaluation_store.segment_table(chosen)
+    if segments.empty:
+        out.print(f"evaluation {chosen!r} of store {store!r} has no segments; set `segment_by` "
+                  "on the store and evaluate again")
+        return
+    columns = [c for c in ("row_count", *KEY_COLUMNS) if c in segments.columns]
+    table = Table(title=f"segments of {escape(store)} · {escape(chosen)}")
+    table.add_column("segment", no_wrap=True)
+    for name in columns:
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_column("note", overflow="fold")
+    for segment, row in segments.iterrows():
+        table.add_row(escape(str(segment)), *(fmt(row[c]) for c in columns),
+                      escape(str(row["reason"] or "")))
     out.print(table)
 
 

@@ -28,6 +28,7 @@ from scenarist.deployments import (
     batches,
     drift,
     evaluation,
+    export,
     ingest,
     labels,
     queries,
@@ -289,6 +290,7 @@ class Deployment:
     replace_model = replacement.replace_model
     get_model_history = replacement.get_model_history
     evaluate = evaluation.evaluate
+    export = export.export
 
 
 def _check_importance(importance: str | None) -> None:

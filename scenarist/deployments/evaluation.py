@@ -18,6 +18,7 @@ the deployment id, window and label readiness in its details.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,14 +30,16 @@ from sqlalchemy import func, select
 from scenarist.deployments.batches import resolve_batch
 from scenarist.deployments.drift import _reference, current_rows
 from scenarist.deployments.durations import TimeLike, hour_start, resolve_window
+from scenarist.deployments.export import logged_facts
 from scenarist.deployments.model_info import PREDICTION, PROBA
 from scenarist.deployments.queries import get_label_readiness
 from scenarist.errors import NotFoundError
-from scenarist.metrics.evaluation import EvaluationOptions, compute_evaluation
-from scenarist.stores.deployment_tables import hourly, predictions
+from scenarist.metrics.custom import CustomMetric
+from scenarist.metrics.evaluation import EvaluationOptions
+from scenarist.metrics.segments import SegmentOptions, compute_with_segments
+from scenarist.stores.deployment_tables import hourly
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
-from scenarist.stores.prediction_log import hash_texts
 
 if TYPE_CHECKING:
     from scenarist.deployments.deployment import Deployment
@@ -62,10 +65,16 @@ class LoggedOutputs:
 
 def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None,
              end: TimeLike | None = None, batch: str | None = None, label: str | None = None,
-             options: EvaluationOptions | None = None, revision: str | None = None) -> Evaluation:
+             options: EvaluationOptions | None = None, revision: str | None = None,
+             segments: SegmentOptions | None = None,
+             custom_metrics: Mapping[str, CustomMetric] | None = None) -> Evaluation:
     """Evaluate the window (or monitoring batch) into the evaluation store `store_name`;
     `revision` (a reason) replaces an existing evaluation as a new revision
-    (`scenarist.revisions`, late labels)."""
+    (`scenarist.revisions`, late labels).
+
+    `segments` segments by additional data logged with the predictions (compared with the
+    whole reference, which keeps only features); `custom_metrics` are computed on the window
+    or batch (DataRobot's batch custom metrics), per segment too."""
     batches = None
     if batch is not None:
         ref = resolve_batch(self, batch, allow_locked=True)
@@ -89,7 +98,8 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
     chosen = options or EvaluationOptions(performance="auto")
     if not (readiness.ready and readiness.labelled):
         chosen = replace(chosen, performance="off")
-    computed = compute_evaluation(model, current, reference, options=chosen)
+    computed = compute_with_segments(model, current, reference, options=chosen,
+                                     segments=segments, custom_metrics=custom_metrics)
     details = {**computed.details, "deployment": {
         "id": self.id, "label": self.label, "model_version": version, "batch": batch,
         "start": first.isoformat(), "end": last.isoformat(),
@@ -105,23 +115,7 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
 
 
 def _labels(self: Deployment, current: pd.DataFrame) -> np.ndarray:
-    hashes = hash_texts(current["sample_id"].to_numpy(dtype=object))
-    found: dict[int, float] = {}
-    with self._engine.connect() as conn:
-        for begin in range(0, len(hashes), 5_000):
-            chunk = [int(h) for h in hashes[begin:begin + 5_000]]
-            found.update(conn.execute(select(predictions.c.sample_hash, predictions.c.actual)
-                                      .where(predictions.c.deployment_key == self.key,
-                                             predictions.c.sample_hash.in_(chunk),
-                                             predictions.c.actual.is_not(None))).all())
-    values = pd.Series(hashes).map(found).to_numpy(dtype=float)
-    if not self.model.is_classifier:
-        return values
-    classes = np.array(self.model.classes or (), dtype=object)
-    decoded = np.full(len(values), None, dtype=object)
-    present = ~np.isnan(values)
-    decoded[present] = classes[values[present].astype(np.int64)]
-    return pd.Series(decoded).infer_objects().to_numpy()
+    return logged_facts(self, current["sample_id"].to_numpy(dtype=object))["label"].to_numpy()
 
 
 def _batch_window(self: Deployment, batch_key: int) -> tuple[datetime, datetime]:

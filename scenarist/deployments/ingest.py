@@ -75,8 +75,13 @@ def log_batch(
     request_ms: float | Sequence[float] | None = None,
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    additional_data: pd.DataFrame | Mapping[str, Sequence[Any]] | None = None,
 ) -> IngestResult:
-    """Log one request's predictions (see the module docstring); returns what was stored."""
+    """Log one request's predictions (see the module docstring); returns what was stored.
+
+    `additional_data`: columns that are not model features (device, merchant_state), one value
+    per row, kept beside the features so stores fed by the deployment can segment by them and
+    `export` returns them."""
     self._require_active()
     self.refresh()
     texts, hashes = hash_checked_ids(sample_ids, "sample_ids")
@@ -85,6 +90,7 @@ def log_batch(
         raise InputDataError("log_batch got no rows: sample_ids is empty")
     seconds = _timestamps(timestamps, texts)
     frame = _data(self, data, n)
+    extra = _additional(self, additional_data, n)
     association = _association(self, frame, texts)
     codes, values = _predictions(self, predictions, texts)
     proba = _probabilities(self, prediction_probas, n)
@@ -117,6 +123,8 @@ def log_batch(
         parquet["sample_id"] = texts
         parquet["ts"] = seconds
         parquet["model_version"] = np.int32(self.model_version)
+        for column in extra.columns:
+            parquet[column] = extra[column].to_numpy()
         parquet[PREDICTION] = values
         if proba is not None:
             parquet[PROBA] = proba
@@ -176,11 +184,13 @@ def _discard(staging: Future[StagedFiles] | None) -> None:
 
 def log_sample(self: Deployment, sample_id: Any, timestamp: Any, data: Mapping[str, Any],
                prediction: Any, prediction_proba: Any = None, batch_id: str | None = None,
-               request_ms: float | None = None) -> IngestResult:
+               request_ms: float | None = None,
+               additional_data: Mapping[str, Any] | None = None) -> IngestResult:
     """Log one prediction (one request): `data` maps each feature to its value."""
     probas = None if prediction_proba is None else np.asarray([prediction_proba], dtype=float)
+    extra = None if additional_data is None else pd.DataFrame([dict(additional_data)])
     return log_batch(self, [sample_id], [timestamp], pd.DataFrame([dict(data)]), [prediction],
-                     probas, batch_id, request_ms)
+                     probas, batch_id, request_ms, additional_data=extra)
 
 
 def log_errors(self: Deployment, timestamps: Sequence[Any],
@@ -236,12 +246,31 @@ def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
     if problems:
         raise InputDataError(f"data does not match model {self.model.name!r}: "
                              f"{'; '.join(problems)}. The model's features are {features}; "
-                             "association id columns may be added beside them.")
+                             "association id columns may be added beside them, other columns "
+                             "go in additional_data=.")
     index = frame.index
     if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
         frame = frame.copy(deep=False)  # no data copy: only the index is replaced
         frame.index = pd.RangeIndex(n)
     return frame
+
+
+def _additional(self: Deployment, data: Any, n: int) -> pd.DataFrame:
+    """The additional data columns (none when not given), checked against the features."""
+    if data is None:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    if len(frame) != n:
+        raise InputDataError(f"{n} sample ids but {len(frame)} additional_data rows; pass one "
+                             "row each")
+    taken = {*self.model.features, *self.settings.association_id.column_names,
+             "sample_id", "ts", "model_version", PREDICTION, PROBA}
+    clashing = [str(c) for c in frame.columns if c in taken]
+    if clashing:
+        raise InputDataError(f"additional_data column(s) {clashing} are model features, "
+                             "association ids or names scenarist uses (sample_id, ts, "
+                             "model_version); additional data holds the other columns")
+    return frame.reset_index(drop=True)
 
 
 def _association(self: Deployment, frame: pd.DataFrame, texts: np.ndarray) -> np.ndarray:

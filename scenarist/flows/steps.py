@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scenarist.build import build_evaluation
+from scenarist.build import build_evaluation, custom_metrics, segment_options
 from scenarist.checking import run_checks
 from scenarist.checks.outcome import StepOutcome
 from scenarist.config import render
@@ -87,7 +87,8 @@ def evaluate_deployment_step(
     connection = ctx.project.connections.get(spec.connection)
     url = connection.resolved_url() if connection is not None else None
     deployment = Deployment.get(spec.deployment, url=url)
-    evaluation = deployment.evaluate(step.store, **fields)
+    evaluation = deployment.evaluate(step.store, **fields, segments=segment_options(spec),
+                                     custom_metrics=custom_metrics(ctx.project, spec))
     return _evaluated(ctx, step.store, evaluation, log)
 
 

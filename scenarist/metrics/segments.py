@@ -3,6 +3,8 @@ a model feature — drift that hides in one device type or one state shows here.
 
     options = SegmentOptions(by=("device", "merchant_state"), top_n=10, min_rows=100)
     computed = segmented(compute, current, reference, options)
+    computed = compute_with_segments(model, current, reference, segments=options,
+                                     custom_metrics={"approval_rate": fn})
 
 Each `by` column is segmented on its own (no cross product): its `top_n` most frequent values in
 the reference (in the current batch when the reference lacks the column) are segments named
@@ -18,13 +20,15 @@ current (or reference) rows, or whose computation failed, has only `row_count` a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from scenarist.errors import InputDataError
+from scenarist.metrics.custom import CustomMetric, with_custom_metrics
+from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions, compute_evaluation
 from scenarist.metrics.values import MetricValue
 
 OTHER = "other"
@@ -63,6 +67,29 @@ def segment_values(column: str, current: pd.DataFrame, reference: pd.DataFrame,
 
     return label(current[column]), (label(reference[column]) if column in reference.columns
                                     else None)
+
+
+def compute_with_segments(
+    model: Any,
+    current: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    options: EvaluationOptions | None = None,
+    segments: SegmentOptions | None = None,
+    custom_metrics: Mapping[str, CustomMetric] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> ComputedEvaluation:
+    """`compute_evaluation` plus the custom metrics, for all rows and (with `segments`) for
+    each segment: what an evaluation store records."""
+    chosen = options or EvaluationOptions()
+
+    def compute(rows: pd.DataFrame, base: pd.DataFrame) -> ComputedEvaluation:
+        computed = compute_evaluation(model, rows, base, options=chosen, on_stage=on_stage)
+        return with_custom_metrics(computed, custom_metrics or {}, model, rows, base)
+
+    if segments is not None and segments.by:
+        return segmented(compute, current, reference, segments)
+    return compute(current, reference)
 
 
 def segmented(

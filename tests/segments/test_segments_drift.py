@@ -169,3 +169,20 @@ def test_segments_stored_on_both_databases(store_url, tmp_path):
     assert tablet.metric("drifted", "x1") == 1.0
     assert store.get("a").metric("row_count") == 1200
     assert not np.isnan(store.history("data_drift", segment="device=mobile").iloc[0])
+
+
+def test_cli_lists_segments_and_a_segment_history(drifted):
+    from typer.testing import CliRunner
+
+    from scenarist.cli import app
+
+    project, evaluation = drifted
+    runner = CliRunner()
+    shown = runner.invoke(app, ["store", "segments", "s", "-p", str(project.root)],
+                          terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "device=tablet" in shown.output and "device=mobile" in shown.output
+    history = runner.invoke(app, ["store", "history", "s", "row_count", "--segment",
+                                  "device=tablet", "-p", str(project.root)], terminal_width=200)
+    assert history.exit_code == 0, history.output
+    assert str(evaluation.details["segments"]["device=tablet"]["rows"]) in history.output
