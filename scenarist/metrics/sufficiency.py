@@ -49,5 +49,13 @@ def reason_for(details: Mapping[str, Any], key: str) -> str | None:
 
 
 def summary(details: Mapping[str, Any]) -> list[str]:
-    """The distinct reasons of an evaluation, for a one-line note ("" when none)."""
-    return sorted(set((details.get(DETAILS_KEY) or {}).values()))
+    """The distinct reasons of an evaluation, short: features short of values are counted."""
+    reasons = details.get(DETAILS_KEY) or {}
+    overall = {why for key, why in reasons.items() if "[" not in key}
+    features = sorted({key[:-1].split("[", 1)[1] for key, why in reasons.items()
+                       if "[" in key and why not in overall})
+    lines = sorted(overall)
+    if features:
+        named = ", ".join(features[:3]) + (", …" if len(features) > 3 else "")
+        lines.append(f"insufficient data: drift of {len(features)} feature(s) ({named})")
+    return lines

@@ -18,14 +18,28 @@ CURRENT_COLOR = "#0d6efd"
 
 
 def history_chart(
-    metric: str, labels: Sequence[str], values: Sequence[float], bands: Sequence[Mapping[str, Any]]
+    metric: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    bands: Sequence[Mapping[str, Any]],
+    interval: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> go.Figure:
     """`metric` over the evaluations, with each check's WARNING and ERROR zones shaded.
 
     `bands` are check bounds ({"soft_max": 0.45, "hard_min": …}); above a soft maximum up to the
-    hard maximum is the WARNING zone, beyond a hard bound the ERROR zone."""
-    shown = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
+    hard maximum is the WARNING zone, beyond a hard bound the ERROR zone. `interval` (lower and
+    upper bounds per evaluation) draws each value's 95% interval as an error bar."""
+    shown = [_present(v) for v in values]
     finite = [v for v in shown if v is not None]
+    error_y = None
+    if interval is not None:
+        lower, upper = ([_present(b) for b in side] for side in interval)
+        finite += [b for b in lower + upper if b is not None]
+        error_y = {"type": "data", "symmetric": False, "color": CURRENT_COLOR, "thickness": 1,
+                   "array": [None if v is None or u is None else u - v
+                             for v, u in zip(shown, upper, strict=True)],
+                   "arrayminus": [None if v is None or lo is None else v - lo
+                                  for v, lo in zip(shown, lower, strict=True)]}
     limits = [b for band in bands for b in band.values() if isinstance(b, (int, float))]
     low = min(finite + limits, default=0.0)
     high = max(finite + limits, default=1.0)
@@ -33,7 +47,7 @@ def history_chart(
     bottom, top = low - pad, high + pad
     figure = go.Figure(
         go.Scatter(x=list(labels), y=shown, mode="lines+markers", name=metric,
-                   line={"color": CURRENT_COLOR}, connectgaps=False)
+                   line={"color": CURRENT_COLOR}, connectgaps=False, error_y=error_y)
     )
     for band in bands:
         for y0, y1, fill in _zones(band, bottom, top):
@@ -49,6 +63,10 @@ def history_chart(
         template="plotly_white",
     )
     return figure
+
+
+def _present(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def histogram_chart(feature: str, histogram: Mapping[str, Any]) -> go.Figure:

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from plotly.offline import get_plotlyjs
 
 from scenarist.errors import NotFoundError
+from scenarist.metrics import sufficiency
 from scenarist.reports.charts import histogram_chart, history_chart
 from scenarist.reports.segments import segment_rows
 from scenarist.stores.evaluation import Evaluation
@@ -92,8 +93,9 @@ def render_report(
             _figure_html(histogram_chart(f, histograms[f]), f"hist-{i}")
             for i, f in enumerate(drifted) if f in histograms
         ],
-        performance=[(m, evaluation.metric(m)) for m in PERFORMANCE_METRICS
-                     if m in evaluation.metrics],
+        performance=[(m, evaluation.metric(m), _interval(evaluation, m))
+                     for m in PERFORMANCE_METRICS if m in evaluation.metrics],
+        insufficient=sufficiency.summary(evaluation.details),
         quality=_quality_rows(evaluation),
         segment_columns=segment_columns,
         segments=segments,
@@ -134,7 +136,11 @@ def _history_figures(store: EvaluationStore, checks: Mapping[str, Any],
         series = store.history(metric)
         bands = [spec.bounds() for spec in checks.values()
                  if spec.metric == metric and spec.feature is None and spec.type == "numeric_range"]
-        figure = history_chart(metric, list(series.index), list(series.values), bands)
+        lower, upper = (store.history(f"{metric}.{side}") if f"{metric}.{side}" in names
+                        else None for side in ("lower", "upper"))
+        figure = history_chart(metric, list(series.index), list(series.values), bands,
+                               interval=None if lower is None or upper is None
+                               else (list(lower.values), list(upper.values)))
         figures.append(_figure_html(figure, f"history-{metric}"))
     return figures
 
@@ -145,10 +151,18 @@ def _summary(evaluation: Evaluation) -> list[tuple[str, Any]]:
                  "n_drifted_features", "prediction_drift"):
         if name in evaluation.metrics:
             rows.append((name, evaluation.metric(name)))
-    low, high = evaluation.metric("data_drift_ci_low"), evaluation.metric("data_drift_ci_high")
-    if not (math.isnan(low) or math.isnan(high)):
-        rows.append(("data_drift 95% interval", f"[{low:.3f}, {high:.3f}]"))
+    interval = _interval(evaluation, "data_drift")
+    if interval:
+        rows.append(("data_drift 95% interval", interval))
     return rows
+
+
+def _interval(evaluation: Evaluation, metric: str) -> str:
+    """"[lower, upper]" of the metric's stored 95% interval; "" when it has none."""
+    low, high = evaluation.metric(f"{metric}.lower"), evaluation.metric(f"{metric}.upper")
+    if math.isnan(low) or math.isnan(high):
+        return ""
+    return f"[{_number(low)}, {_number(high)}]"
 
 
 def _feature_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
