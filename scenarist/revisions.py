@@ -40,7 +40,7 @@ from scenarist.build import open_store
 from scenarist.checking import run_checks, store_engine
 from scenarist.checks.result import CheckResult
 from scenarist.config import Project
-from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.reporters.delivery import deliver_pending
 from scenarist.reporters.revision import VerdictChange, outbox_engine, queue_revision_messages
@@ -70,6 +70,7 @@ class RevisionReport:
     revised: list[RevisedEvaluation] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)  # label -> why labels are not ready
+    failed: dict[str, str] = field(default_factory=dict)  # label -> the error (others go on)
 
 
 def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | None = None,
@@ -79,21 +80,29 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
     deployment = _deployment(project, store)
     evaluation_store = open_store(project, store)
     report = RevisionReport()
-    for label in labels if labels is not None else evaluation_store.labels():
-        evaluation = evaluation_store.get(label)
-        reason, ready = _staleness(deployment, evaluation)
-        if not ready:
-            report.waiting[label] = reason
-            continue
-        if reason is None and not force:
-            report.up_to_date.append(label)
-            continue
-        window = evaluation.details.get("deployment") or {}
-        revised = deployment.evaluate(
-            store, start=window.get("start"), end=window.get("end"), batch=window.get("batch"),
-            label=label, options=_options(evaluation), revision=reason or "re-evaluated (force)")
-        report.revised.append(revise_verdicts(project, store, revised,
-                                              scenario_run_id=scenario_run_id, deliver=deliver))
+    chosen = [evaluation_store.get(label)  # an unknown label: NotFoundError, nothing done
+              for label in (labels if labels is not None else evaluation_store.labels())]
+    for evaluation in chosen:
+        label = evaluation.label
+        try:
+            reason, ready = _staleness(deployment, evaluation)
+            if not ready:
+                report.waiting[label] = str(reason)
+                continue
+            if reason is None and not force:
+                report.up_to_date.append(label)
+                continue
+            window = evaluation.details.get("deployment") or {}
+            revised = deployment.evaluate(
+                store, start=window.get("start"), end=window.get("end"),
+                batch=window.get("batch"), label=label, options=_options(evaluation),
+                model_version=window.get("model_version"),
+                revision=reason or "re-evaluated (force)")
+            report.revised.append(revise_verdicts(project, store, revised,
+                                                  scenario_run_id=scenario_run_id,
+                                                  deliver=deliver))
+        except ScenaristError as exc:  # one window's problem must not stop the others
+            report.failed[label] = f"{type(exc).__name__}: {exc}"
     return report
 
 

@@ -14,6 +14,7 @@ from scenarist.commands.common import (
     ProjectOption,
     VarOption,
     delayed_progress,
+    err,
     fmt,
     friendly_errors,
     out,
@@ -42,7 +43,9 @@ def store_evaluate(
         evaluation = build_evaluation(loaded, store, variables, on_stage=on_stage)
     out.print(
         f"[green]evaluated[/] {evaluation.label!r} into store {store!r}: "
-        f"{evaluation.row_count} rows, data_drift={fmt(evaluation.metric('data_drift'))}, "
+        f"{evaluation.row_count} rows, data_drift={fmt(evaluation.metric('data_drift'))} "
+        f"[{fmt(evaluation.metric('data_drift.lower'))}, "
+        f"{fmt(evaluation.metric('data_drift.upper'))}], "
         f"drift_share={fmt(evaluation.metric('drift_share'))}"
     )
     top = evaluation.details.get("top_drifted_features") or []
@@ -181,8 +184,12 @@ def store_revise(
                       f"{escape(told)}")
     for waiting, reason in report.waiting.items():
         out.print(f"{escape(waiting)!r}: labels not ready ({escape(reason)})")
+    for failed, error in report.failed.items():
+        err.print(f"[red]not revised[/] {escape(failed)!r}: {escape(error)}")
     out.print(f"{len(report.revised)} revised, {len(report.up_to_date)} up to date, "
-              f"{len(report.waiting)} waiting for labels")
+              f"{len(report.waiting)} waiting for labels, {len(report.failed)} failed")
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command("revisions")

@@ -66,11 +66,13 @@ class LoggedOutputs:
 def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None,
              end: TimeLike | None = None, batch: str | None = None, label: str | None = None,
              options: EvaluationOptions | None = None, revision: str | None = None,
+             model_version: int | None = None,
              segments: SegmentOptions | None = None,
              custom_metrics: Mapping[str, CustomMetric] | None = None) -> Evaluation:
     """Evaluate the window (or monitoring batch) into the evaluation store `store_name`;
     `revision` (a reason) replaces an existing evaluation as a new revision
-    (`scenarist.revisions`, late labels).
+    (`scenarist.revisions`, late labels); `model_version` (default: the current one) is the
+    version whose predictions are evaluated, as a revision of a window before a replacement.
 
     `segments` segments by additional data logged with the predictions (compared with the
     whole reference, which keeps only features); `custom_metrics` are computed on the window
@@ -83,7 +85,7 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
             start, end = _batch_window(self, ref.key)
         label = label or ref.name
     first, last = resolve_window(start, end)
-    version = self.model_version
+    version = model_version or self.model_version
     current = current_rows(self, first, last, batches, version)
     if current.empty:
         raise NotFoundError(f"deployment {self.id} has no logged feature data between "

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scenarist.build import build_evaluation, custom_metrics, segment_options
+from scenarist.build import (
+    build_evaluation,
+    custom_metrics,
+    evaluation_options,
+    segment_options,
+)
 from scenarist.checking import run_checks
 from scenarist.checks.outcome import StepOutcome
 from scenarist.config import render
@@ -88,7 +93,8 @@ def evaluate_deployment_step(
     url = connection.resolved_url() if connection is not None else None
     deployment = Deployment.get(spec.deployment, url=url)
     evaluation = deployment.evaluate(step.store, **fields, segments=segment_options(spec),
-                                     custom_metrics=custom_metrics(ctx.project, spec))
+                                     custom_metrics=custom_metrics(ctx.project, spec),
+                                     options=evaluation_options(spec))
     return _evaluated(ctx, step.store, evaluation, log)
 
 
@@ -116,10 +122,15 @@ def revise_evaluations_step(
                 changed.append(result.outcome)
     for label, reason in report.waiting.items():
         log.info("%r of %r not revised: labels not ready (%s)", label, step.store, reason)
+    for label, error in report.failed.items():
+        log.error("%r of %r could not be revised: %s", label, step.store, error)
     outcome = StepOutcome.from_checks(changed)
+    if report.failed:
+        outcome = StepOutcome.worst([outcome, StepOutcome.FAILED])
+    failed = f", {len(report.failed)} failed" if report.failed else ""
     return StepResult(outcome, f"{len(report.revised)} evaluation(s) revised, {len(changed)} "
                       f"verdict(s) changed, {len(report.up_to_date)} up to date, "
-                      f"{len(report.waiting)} waiting for labels")
+                      f"{len(report.waiting)} waiting for labels{failed}")
 
 
 def run_checks_step(

@@ -18,6 +18,7 @@ from scenarist.config import load_project
 from scenarist.demo.data import FEATURES, generate_quarter
 from scenarist.deployments.deployment import Deployment
 from scenarist.flows.scenario import project_engine, run_scenario
+from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.models import load_model
 from scenarist.revisions import revise_evaluations
 from scenarist.stores.outbox import outbox_messages
@@ -34,7 +35,7 @@ def monitored(project_copy: Path, prefect_api, smtp_inbox):
     deployment = Deployment.create(model, "Fraud in production",
                                    reference=generate_quarter("2017Q1", 2_000),
                                    url=loaded.connections["store"].resolved_url())
-    deployment.update_alert_delay_settings(labels_ratio=0.25)
+    deployment.update_alert_delay_settings(labels_ratio=0.25, delay_seconds=10**9)
     rows = generate_quarter("2017Q2", ROWS)
     predictions, probabilities = model.predict(rows[list(FEATURES)])
     ids = [f"t{i}" for i in range(ROWS)]
@@ -64,6 +65,10 @@ def monitored(project_copy: Path, prefect_api, smtp_inbox):
                                               "store": "prod_MES"}]}
     (project_copy / "scenarist.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return project_copy, deployment, ids, predictions
+
+
+def deployment_predictions(project: Path, rows):
+    return load_model(load_project(project), "fraud_model").predict(rows[list(FEATURES)])
 
 
 def test_late_labels_revise_the_verdict_and_mail_the_alerted_reporter(monitored, smtp_inbox):
@@ -123,15 +128,28 @@ def test_store_revise_and_revisions_commands(monitored, smtp_inbox):
     runner = CliRunner()
     p = ["--project", str(project)]
     assert run_scenario(project, "Production monitor").outcome == "WARNING"
+    later = generate_quarter("2017Q3", 100)  # a second batch, no label yet
+    deployment.create_batch("november")
+    deployment.log_batch([f"n{i}" for i in range(100)],
+                         [np.datetime64("2017-11-02T00:00") + np.timedelta64(i, "m")
+                          for i in range(100)], later[list(FEATURES)],
+                         *deployment_predictions(project, later), batch_id="november")
+    deployment.evaluate("prod_MES", batch="november")
+    store = open_store(load_project(project), "prod_MES")
+    store.record("typed by hand", ComputedEvaluation([], 0, 0), model="fraud_model")
     deployment.log_labels(ids[FIRST:], predictions[FIRST:])
+
     revised = runner.invoke(app, ["store", "revise", "prod_MES", *p])
-    assert revised.exit_code == 0, revised.output
+    assert revised.exit_code == 1, revised.output  # one evaluation could not be revised
     assert "october" in revised.output and "WARNING → OK" in revised.output
+    assert "'november': labels not ready (waiting: 0.0% labelled" in revised.output
+    assert "not revised 'typed by hand': ConfigError" in revised.output
+    assert "1 revised, 0 up to date, 1 waiting for labels, 1 failed" in revised.output
     listed = runner.invoke(app, ["store", "revisions", "prod_MES", *p])
     assert listed.exit_code == 0, listed.output
     assert "late labels: 300 → 1000" in listed.output and "accuracy" in listed.output
     assert smtp_inbox.subjects()[-1].startswith("[scenarist] verdict revised: WARNING → OK")
-    forced = runner.invoke(app, ["store", "revise", "prod_MES", "--force", *p])
+    forced = runner.invoke(app, ["store", "revise", "prod_MES", "--force", "-l", "october", *p])
     assert forced.exit_code == 0 and "revision 2" in forced.output
     assert len(smtp_inbox.messages) == 2  # same verdict: no message
 
