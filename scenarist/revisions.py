@@ -9,8 +9,10 @@ an evaluation is *stale* when the deployment's label readiness for its window no
 what it was computed with: the labels became ready (the alert delay passed, or enough arrived),
 or the number of labelled predictions changed. Each stale evaluation is
 
-1. re-evaluated with the labels, as a new revision of the same label (`EvaluationStore.record(
-   ..., revision=reason)`): the row shows the new values, and the values it changed —
+1. re-evaluated with the labels — its window, batch and model version, the store's current
+   options, segments and custom metrics, as an `evaluate_deployment` step would now — as a new
+   revision of the same label (`EvaluationStore.record(..., revision=reason)`): the row shows
+   the new values, and the values it changed —
    performance, `labeled_rows`, target drift, CBPE's `estimated_*_error` — are kept with the
    reason and time in its revision history (`scenarist.stores.revisions`), in one transaction;
 2. checked again: the checks that had judged that evaluation are run on the new version, their
@@ -36,12 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenarist.build import open_store
+from scenarist.build import custom_metrics, evaluation_options, open_store, segment_options
 from scenarist.checking import run_checks, store_engine
 from scenarist.checks.result import CheckResult
 from scenarist.config import Project
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
-from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.reporters.delivery import deliver_pending
 from scenarist.reporters.revision import VerdictChange, outbox_engine, queue_revision_messages
 from scenarist.stores.check_results import check_history
@@ -93,9 +94,11 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
                 report.up_to_date.append(label)
                 continue
             window = evaluation.details.get("deployment") or {}
+            spec = project.evaluation_stores[store]  # as an evaluate_deployment step would
             revised = deployment.evaluate(
                 store, start=window.get("start"), end=window.get("end"),
-                batch=window.get("batch"), label=label, options=_options(evaluation),
+                batch=window.get("batch"), label=label, options=evaluation_options(spec),
+                segments=segment_options(spec), custom_metrics=custom_metrics(project, spec),
                 model_version=window.get("model_version"),
                 revision=reason or "re-evaluated (force)")
             report.revised.append(revise_verdicts(project, store, revised,
@@ -204,14 +207,6 @@ def _staleness(deployment: Any, evaluation: Evaluation) -> tuple[str | None, boo
     if readiness.labelled != before:
         return f"late labels: {before} → {readiness.labelled} labelled rows", True
     return None, True
-
-
-def _options(evaluation: Evaluation) -> EvaluationOptions:
-    """The options the evaluation was computed with (as its details record them)."""
-    kept = dict(evaluation.details.get("options") or {})
-    fields = EvaluationOptions.__dataclass_fields__
-    return EvaluationOptions(**{k: v for k, v in kept.items()
-                                if k in fields and k != "features" and k != "performance"})
 
 
 def _deployment(project: Project, store: str) -> Any:
