@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from scenarist.errors import NotFoundError
 from scenarist.metrics import sufficiency
+from scenarist.metrics.cbpe import ESTIMATED
 from scenarist.reports.charts import histogram_chart, history_chart
 from scenarist.reports.segments import segment_rows
 from scenarist.stores.evaluation import Evaluation
@@ -33,7 +34,8 @@ HISTORY_METRICS = ("data_drift", "drift_share", "prediction_drift", "auc", "accu
                    "f1_macro", "rmse", "mae")
 PERFORMANCE_METRICS = ("auc", "accuracy", "precision", "recall", "f1", "logloss", "f1_macro",
                        "rmse", "mae", "r2", "mape", "labeled_rows")
-DRIFT_COLUMNS = ("ks_pvalue", "wasserstein", "chi2_pvalue", "z_pvalue", "psi", "js_distance")
+DRIFT_COLUMNS = ("ks_pvalue", "adjusted_pvalue", "wasserstein", "chi2_pvalue", "z_pvalue", "psi",
+                 "js_distance")
 MAX_HISTOGRAMS = 12
 
 _ENV = Environment(
@@ -95,6 +97,9 @@ def render_report(
         ],
         performance=[(m, evaluation.metric(m), _interval(evaluation, m))
                      for m in PERFORMANCE_METRICS if m in evaluation.metrics],
+        estimates=_estimate_rows(evaluation),
+        calibration=(evaluation.details.get("cbpe") or {}).get("reason", ""),
+        revisions=store.revisions(evaluation.label),
         insufficient=sufficiency.summary(evaluation.details),
         quality=_quality_rows(evaluation),
         segment_columns=segment_columns,
@@ -103,6 +108,13 @@ def render_report(
                          (evaluation.details["custom_metrics"][m] or {}).get("error", ""))
                         for m in custom if m in evaluation.metrics],
     )
+
+
+def _estimate_rows(evaluation: Evaluation) -> list[tuple[str, float, float, float]]:
+    """CBPE: each estimate beside the realized value and the error, when labels came."""
+    return [(m, evaluation.metric(f"estimated_{m}"), evaluation.metric(m),
+             evaluation.metric(f"estimated_{m}_error"))
+            for m in ESTIMATED if f"estimated_{m}" in evaluation.metrics]
 
 
 def write_report(project: Any, store_name: str, *, label: str | None = None,

@@ -18,6 +18,7 @@ from scenarist.demo.data import TARGET, generate_quarter
 from scenarist.errors import ConfigError
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.models import load_model, model_from_estimator
+from scenarist.reports.html import render_report
 from scenarist.revisions import revise_evaluations, revise_verdicts
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -67,6 +68,9 @@ def test_a_revision_keeps_what_the_labels_changed(store_url, binary):
     again = store.evaluate(model, current, reference, label="w1", options=FAST,
                            revision="labels corrected")
     assert again.details["revision"] == 2 and store.revisions("w1")[1].changes == {}
+    html = render_report(store, label="w1")
+    assert '<table id="cbpe">' in html and '<table id="revisions">' in html
+    assert "labels arrived" in html and "labels corrected" in html
     store.evaluate(model, current, reference, label="w1", options=FAST)  # plain replace
     assert len(store.revisions()) == 2
     store.delete("w1")
