@@ -65,15 +65,7 @@ def build_evaluation(
     reference = read_dataset(project, spec.reference, values)
     stage("reading input")
     current = read_dataset(project, spec.input, values)
-    options = EvaluationOptions(
-        drift_method=spec.drift_method,
-        drift_threshold=spec.drift_threshold,
-        max_rows_per_side=spec.max_rows_per_side,
-        performance=spec.performance,
-        features=tuple(spec.features) if spec.features else None,
-        min_rows=spec.min_rows,
-        correction=spec.correction,
-    )
+    options = evaluation_options(spec)
     current, reference, joined = join_project_datasets(project, spec.secondary_datasets,
                                                        current, reference, values)
     return store.evaluate(
@@ -82,6 +74,19 @@ def build_evaluation(
         details={"secondary_datasets": joined} if joined else None,
         snapshot_dir=project.root / ".scenarist" / "snapshots" / store_name
         if spec.keep_rows else None,
+    )
+
+
+def evaluation_options(spec: EvaluationStoreSpec) -> EvaluationOptions:
+    """How the store's evaluations are computed (drift method, min_rows, correction, …)."""
+    return EvaluationOptions(
+        drift_method=spec.drift_method,
+        drift_threshold=spec.drift_threshold,
+        max_rows_per_side=spec.max_rows_per_side,
+        performance=spec.performance,
+        features=tuple(spec.features) if spec.features else None,
+        min_rows=spec.min_rows,
+        correction=spec.correction,
     )
 
 

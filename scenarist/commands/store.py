@@ -71,9 +71,6 @@ def store_show(
         table.add_column(name.replace("_", " "), justify="right")
     table.add_column("top drifted features", overflow="fold")
     details = {label: evaluation_store.get(str(label)).details for label in table_data.index}
-    notes = {label: sufficiency.summary(d) for label, d in details.items()}
-    if any(notes.values()):
-        table.add_column("no value: why", overflow="fold")
     for label, row in table_data.iterrows():
         top = details[label].get("top_drifted_features") or []
         table.add_row(
@@ -81,9 +78,11 @@ def store_show(
             str(row["row_count"]),
             *(fmt(row[c]) for c in columns),
             "\n".join(top[:3]) or "-",
-            *(["\n".join(notes[label]) or "-"] if any(notes.values()) else []),
         )
     out.print(table)
+    for label, facts in details.items():
+        for note in sufficiency.summary(facts):  # why metrics have no value (min_rows)
+            out.print(f"{escape(str(label))}: no value: {escape(note)}", highlight=False)
 
 
 @app.command("history")
