@@ -38,7 +38,7 @@ from scenarist.metrics.cbpe import estimate_errors, model_estimates
 from scenarist.metrics.data_drift import MIN_ROWS_PER_SIDE, DataDrift, domain_classifier_drift
 from scenarist.metrics.drift import FeatureDrift, column_kinds, drift_share, feature_drift
 from scenarist.metrics.inputs import check_batch
-from scenarist.metrics.multiple_testing import Correction, correct_drift
+from scenarist.metrics.multiple_testing import CORRECTIONS, Correction, correct_drift
 from scenarist.metrics.performance import performance_metrics
 from scenarist.metrics.quality import data_quality
 from scenarist.metrics.values import MetricValue
@@ -60,6 +60,13 @@ class EvaluationOptions:
     n_jobs: int = 2
     min_rows: int = sufficiency.DEFAULT_MIN_ROWS  # fewer rows: no value (see sufficiency.py)
     correction: Correction = "benjamini_hochberg"  # of per-feature p-value verdicts
+
+    def __post_init__(self) -> None:
+        if self.min_rows < 1:
+            raise InputDataError(f"min_rows must be at least 1, got {self.min_rows}")
+        if self.correction not in CORRECTIONS:
+            raise InputDataError(f"unknown correction {self.correction!r}; choose one of "
+                                 f"{list(CORRECTIONS)}")
 
 
 @dataclass(frozen=True)

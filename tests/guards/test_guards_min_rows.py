@@ -115,3 +115,12 @@ def test_store_options_are_validated(project_copy):
         load_project(_small_project(project_copy, correction="holm"))
     with pytest.raises(ConfigError, match="min_rows"):
         load_project(_small_project(project_copy, correction="none", min_rows=0))
+
+
+def test_options_are_validated_in_python():
+    from scenarist.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="min_rows must be at least 1, got 0"):
+        EvaluationOptions(min_rows=0)
+    with pytest.raises(InputDataError, match="unknown correction 'holm'; choose one of"):
+        EvaluationOptions(correction="holm")  # type: ignore[arg-type]
