@@ -2,8 +2,8 @@
 
     result = backtest(project, "the_MES")                       # the project's checks
     result = backtest(project, "the_MES", bundle="v3")          # bundle v3's checks/scenarios
-    result.outcomes         one row per check × evaluation (oldest first): outcome, value, …
-    result.counts           per check: how many OK / WARNING / ERROR / EMPTY
+    result.outcomes         one row per check × evaluation (× segment) oldest first: outcome, …
+    result.counts           per check (all its segments): how many OK / WARNING / ERROR / EMPTY
     result.alerts           one row per message the scenarios' reporters would have sent
     result.alerts_per_month one row per month, one column per scenario / reporter
     compare(old, new)       per check × evaluation: the outcome under each, and what changed
@@ -34,6 +34,7 @@ import pandas as pd
 from scenarist.checks.outcome import Outcome, StepOutcome
 from scenarist.checks.python_check import project_on_path
 from scenarist.checks.registry import evaluate_check
+from scenarist.checks.segments import check_segments
 from scenarist.checks.specs import AnyCheckSpec
 from scenarist.config import Project, load_project
 from scenarist.errors import ConditionError
@@ -43,8 +44,8 @@ from scenarist.reporters import hygiene
 from scenarist.reporters.gate import should_report
 from scenarist.stores.evaluation import Evaluation
 
-OUTCOME_COLUMNS = ["check", "store", "evaluation", "time", "month", "outcome", "value",
-                   "message"]
+OUTCOME_COLUMNS = ["check", "segment", "store", "evaluation", "time", "month", "outcome",
+                   "value", "message"]
 ALERT_COLUMNS = ["scenario", "reporter", "evaluation", "time", "month", "kind", "escalated",
                  "checks"]
 
@@ -61,7 +62,8 @@ class Backtest:
 
     @property
     def counts(self) -> pd.DataFrame:
-        """Per check (rows, in the checks' order): how many evaluations got each outcome."""
+        """Per check (rows, in the checks' order): how many evaluations (× segments) got each
+        outcome."""
         return outcome_counts(self.outcomes)
 
     @property
@@ -97,24 +99,32 @@ def backtest(project: Project | str | Path, store: str, checks: Sequence[str] | 
         source = with_bundle_checks(current, bundle, registry)
     selected = resolve_checks(source, checks or None, store=store)
     with project_on_path(source.root):
-        outcomes = replay(selected, evaluations)
+        outcomes = replay(selected, evaluations, history)
     alerts, reporters = replay_alerts(source, selected, outcomes, evaluations)
     return Backtest(store, bundle or "project", outcomes, alerts, reporters)
 
 
-def replay(checks: Mapping[str, AnyCheckSpec], evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+def replay(checks: Mapping[str, AnyCheckSpec], evaluations: Sequence[Evaluation],
+           store: Any = None) -> pd.DataFrame:
     """Every check on every evaluation (history order; each one's previous is the one before
-    it) — pure. One row per check × evaluation, checks in the given order."""
+    it). One row per check × evaluation (× segment, for a check with `segment`: its segments'
+    metrics are read from `store`, the EvaluationStore; the rest is pure), checks in the given
+    order."""
     rows = []
     for name, spec in checks.items():
         for position, evaluation in enumerate(evaluations):
             previous = evaluations[position - 1] if position > 0 else None
-            result = evaluate_check(name, spec, evaluation, previous)
+            if getattr(spec, "segment", None) is not None and store is not None:
+                results = check_segments(name, spec, store, evaluation, previous)
+            else:
+                results = [evaluate_check(name, spec, evaluation, previous)]
             when = evaluation_time(evaluation)
-            rows.append({"check": name, "store": evaluation.store,
-                         "evaluation": evaluation.label, "time": when,
-                         "month": when.strftime("%Y-%m"), "outcome": str(result.outcome),
-                         "value": result.value, "message": result.message})
+            for result in results:
+                rows.append({"check": name, "segment": getattr(result, "segment", None) or "",
+                             "store": evaluation.store, "evaluation": evaluation.label,
+                             "time": when, "month": when.strftime("%Y-%m"),
+                             "outcome": str(result.outcome), "value": result.value,
+                             "message": result.message})
     return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
 
 
@@ -178,7 +188,8 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
                         "evaluation": evaluation.label, "time": when,
                         "month": when.strftime("%Y-%m")}
                 if decision.alert:
-                    flagged = [c["name"] for c in seen["checks"] if c["outcome"] != "OK"]
+                    flagged = [hygiene.key_label(hygiene.check_key(c))
+                               for c in seen["checks"] if c["outcome"] != "OK"]
                     rows.append({**base, "kind": "alert",
                                  "escalated": bool(seen["alert"]["escalated"]),
                                  "checks": ", ".join(flagged)})
@@ -191,10 +202,10 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
 def compare(old: Backtest, new: Backtest) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two backtests of the same store side by side (e.g. bundle v2's checks against v3's):
 
-    - per check × evaluation: `outcome_old`, `outcome_new` ("-" where a check is absent) and
-      `changed`, in history order;
+    - per check × segment × evaluation: `outcome_old`, `outcome_new` ("-" where a check is
+      absent) and `changed`, in history order;
     - per check: the outcome counts of each and `new − old` per outcome (`delta_OK`, …)."""
-    keys = ["check", "evaluation"]
+    keys = ["check", "segment", "evaluation"]
     a = old.outcomes[[*keys, "time", "outcome"]].rename(columns={"outcome": "outcome_old"})
     b = new.outcomes[[*keys, "time", "outcome"]].rename(columns={"outcome": "outcome_new"})
     both = a.merge(b, on=keys, how="outer", suffixes=("", "_b"))
@@ -222,7 +233,8 @@ def _step_checks(step: RunChecksStep, checks: Mapping[str, AnyCheckSpec]) -> set
 def _check_variable(row: Any, spec: AnyCheckSpec) -> dict[str, Any]:
     """One replayed result as the run's `checks` variable holds it."""
     value = None if pd.isna(row.value) else float(row.value)
-    return {"name": row.check, "outcome": row.outcome, "metric": spec.metric,
+    return {"name": row.check, "segment": row.segment or None, "outcome": row.outcome,
+            "metric": spec.metric,
             "feature": spec.feature, "value": value, "bounds": spec.bounds(),
             "message": row.message, "evaluation_label": row.evaluation, "store": row.store,
             "checked_at": row.time}

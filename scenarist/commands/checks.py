@@ -204,9 +204,13 @@ def checks_backtest(
     for column in ("check", "evaluation", _source(other), _source(result)):
         table.add_column(escape(column), overflow="fold")
     for row in changed.itertuples(index=False):
-        table.add_row(escape(row.check), escape(row.evaluation), _coloured(row.outcome_old),
-                      _coloured(row.outcome_new))
+        table.add_row(escape(row.check), escape(_where(row.evaluation, row.segment)),
+                      _coloured(row.outcome_old), _coloured(row.outcome_new))
     out.print(table)
+
+
+def _where(evaluation: str, segment: str) -> str:
+    return f"{evaluation} [{segment}]" if segment else evaluation
 
 
 def _source(result: Any) -> str:
@@ -229,8 +233,10 @@ def _print_backtest(result: Any) -> None:
     table.add_column("evaluations not OK", overflow="fold")
     for name, row in counts.iterrows():
         mine = outcomes[(outcomes["check"] == name) & (outcomes["outcome"] != "OK")]
-        which = "; ".join(f"{o}: {', '.join(mine[mine['outcome'] == o]['evaluation'])}"
-                          for o in ("ERROR", "WARNING", "EMPTY") if (mine["outcome"] == o).any())
+        which = "; ".join(
+            f"{o}: " + ", ".join(_where(r.evaluation, r.segment)
+                                 for r in mine[mine["outcome"] == o].itertuples())
+            for o in ("ERROR", "WARNING", "EMPTY") if (mine["outcome"] == o).any())
         table.add_row(escape(str(name)), *(str(row[o.value]) for o in Outcome),
                       escape(which) or "-")
     out.print(table)

@@ -175,7 +175,7 @@ def escalated_variables(variables: Mapping[str, Any], assessment: Assessment,
 
     `run_checks_steps`: a step's variable (`stepOutcome_<Step>`) → a function(check dict) →
     bool, whether that step ran the check."""
-    names = {key: _label(key) for key in assessment.levels}
+    names = {key: key_label(key) for key in assessment.levels}
     alert = {"kind": "alert",
              "escalated": [names[k] for k in assessment.escalated],
              "entered": [names[k] for k in assessment.entered],
@@ -210,11 +210,12 @@ def recovery_variables(variables: Mapping[str, Any], assessment: Assessment) -> 
     checks = [{**check, "alerted": str(assessment.before[check_key(check)].alerted)}
               for check in variables.get("checks") or [] if check_key(check) in recovered]
     alert = {"kind": "recovery", "escalated": [], "entered": [],
-             "recovered": [_label(k) for k in assessment.recovered]}
+             "recovered": [key_label(k) for k in assessment.recovered]}
     return {**variables, "checks": checks, "alert": alert}
 
 
-def _label(key: Key) -> str:
+def key_label(key: Key) -> str:
+    """"name", or "name [segment]"."""
     name, segment = key
     return f"{name} [{segment}]" if segment else name
 

@@ -244,3 +244,41 @@ def test_cli_tables_json_csv_and_errors(history_project):
         backtest(root, "nope")
     with pytest.raises(BundleError, match="bundle v9 of 'fraud-monitoring' is not in the registry"):
         backtest(root, "the_MES", bundle="v9")
+
+
+def test_segmented_checks_replay_per_segment(project_copy: Path):
+    """A check with `segment: all` gives one row per segment, and hygiene keys on it."""
+
+    def change(data: dict) -> None:
+        data["evaluation_stores"]["the_MES"]["segment_by"] = ["device"]
+        data["checks"] = {"drift per device": {"store": "the_MES", "metric": "data_drift",
+                                               "soft_max": 0.45, "segment": "all"}}
+        data["scenarios"][MONITOR]["steps"][1]["checks"] = ["drift per device"]
+        data["scenarios"][MONITOR]["reporters"] = [
+            {"name": "hygienic", "type": "mail", "to": ["me@example.com"],
+             "repeat": "once_per_state", "notify_recovery": True}]
+
+    root = edit_project(project_copy, change)
+    store = open_store(load_project(root), "the_MES")
+    drift = {"device=mobile": [0.1, 0.5, 0.6, 0.2], "device=web": [0.5, 0.5, 0.1, 0.1]}
+    for week in range(4):
+        values = [MetricValue("data_drift", 0.2)] + [
+            MetricValue("data_drift", drift[s][week], segment=s) for s in drift]
+        details = {"segments": {s: {"status": "ok", "rows": 50} for s in drift}}
+        store.record(f"w{week}", ComputedEvaluation(values, 100, 100, details), model="m",
+                     time_range=(START + timedelta(weeks=week),
+                                 START + timedelta(weeks=week + 1)))
+    result = backtest(root, "the_MES")
+    got = result.outcomes.pivot(index="evaluation", columns="segment", values="outcome")
+    assert got.to_dict("list") == {
+        "device=mobile": ["OK", "WARNING", "WARNING", "OK"],
+        "device=web": ["WARNING", "WARNING", "OK", "OK"]}
+    assert result.counts.loc["drift per device"].to_dict() == {
+        "OK": 4, "EMPTY": 0, "WARNING": 4, "ERROR": 0}
+    sent = list(zip(result.alerts["evaluation"], result.alerts["kind"], result.alerts["checks"],
+                    strict=True))
+    assert sent == [("w0", "alert", "drift per device [device=web]"),  # web enters WARNING
+                    ("w1", "alert", "drift per device [device=mobile], "   # mobile enters
+                                    "drift per device [device=web]"),
+                    ("w2", "recovery", "drift per device [device=web]"),
+                    ("w3", "recovery", "drift per device [device=mobile]")]
