@@ -156,10 +156,11 @@ def performance_intervals(
             values += interval_values("logloss", *mean_interval(
                 -np.where(is_pos, np.log(p), np.log(1 - p))))
     elif model_type == "multiclass":
-        labels = list(dict.fromkeys([*(classes or []), *np.unique(np.concatenate([true, pred]))]))
+        labels = list(dict.fromkeys([*(classes or []), *true.tolist(), *pred.tolist()]))
         index = {label: i for i, label in enumerate(labels)}
         confusion = np.zeros((len(labels), len(labels)))
-        np.add.at(confusion, ([index[t] for t in true], [index[p] for p in pred]), 1)
+        np.add.at(confusion, ([index[t] for t in true.tolist()],
+                              [index[p] for p in pred.tolist()]), 1)
         values += interval_values("f1_macro", *bootstrap_confusion(
             confusion, macro=True, random_state=random_state))
         if proba is not None and classes is not None:
