@@ -173,3 +173,22 @@ def test_validate_renders_the_recovery_template(hygiene_project: Path):
     (hygiene_project / "templates" / "recovery.txt.j2").write_text("{{ no_such_variable }}\n")
     [problem] = validate_project(hygiene_project)
     assert "notify_recovery" in problem.location and "no_such_variable" in problem.message
+
+
+def test_through_the_scenario_flow(hygiene_project: Path, smtp_server, webhook_server,
+                                   prefect_api):
+    """The real Prefect flow: the example monitor warns on 2017Q4 twice in a row; the
+    once_per_state mail goes out once, the every_run webhook twice, and the run record says
+    why the second mail was held back."""
+    from scenarist.flows.scenario import run_scenario
+    from scenarist.stores.runs import scenario_run
+
+    first = run_scenario(hygiene_project, MONITOR)
+    second = run_scenario(hygiene_project, MONITOR)
+    assert first.outcome is second.outcome is StepOutcome.WARNING
+    assert len(smtp_server.messages) == 1 and len(webhook_server.requests) == 2
+    engine = project_engine(load_project(hygiene_project))
+    run, _ = scenario_run(engine, second.run_id)
+    assert ("reporter 'Drift mail' not sent (repeat: once_per_state, no check entered a new "
+            "state)") in run["log"]
+    assert run["message"].endswith("reporters: 1/1 delivered")
