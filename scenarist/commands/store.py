@@ -22,6 +22,7 @@ from scenarist.commands.common import (
 )
 from scenarist.config import load_project
 from scenarist.metrics import sufficiency
+from scenarist.stores.revisions import metric_key
 
 app = typer.Typer(
     help="Evaluate a batch into an evaluation store and read its history.", no_args_is_help=True
@@ -99,14 +100,26 @@ def store_history(
     ] = None,
     project: ProjectOption = Path("."),
 ) -> None:
-    """A metric over every evaluation of a store, oldest first."""
-    series = open_store(load_project(project), store).history(metric, feature, segment)
+    """A metric over every evaluation of a store, oldest first (with the values late labels
+    revised, when they did)."""
+    evaluation_store = open_store(load_project(project), store)
+    series = evaluation_store.history(metric, feature, segment)
     name = escape(str(series.name))  # "psi[card_age]" is not rich markup
+    key = metric_key(metric, feature, segment)
+    revised: dict[str, list[str]] = {}
+    for r in evaluation_store.revisions():
+        if key in r.changes:
+            before, after = r.changes[key]
+            revised.setdefault(r.label, []).append(
+                f"{fmt(before)} → {fmt(after)} (revision {r.revision})")
     table = Table(title=f"{name} in {escape(store)}")
     table.add_column("label", no_wrap=True)
     table.add_column(name, justify="right")
+    if revised:
+        table.add_column("revised by late labels")
     for label, value in series.items():
-        table.add_row(str(label), fmt(value))
+        table.add_row(str(label), fmt(value),
+                      *(["\n".join(revised.get(str(label), [])) or "-"] if revised else []))
     out.print(table)
 
 
