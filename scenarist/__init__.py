@@ -31,8 +31,10 @@ from scenarist.errors import (
     StoreError,
 )
 from scenarist.metrics.evaluation import EvaluationOptions
+from scenarist.metrics.segments import SegmentOptions
 from scenarist.models import LoadedModel, load_model, model_from_estimator
 from scenarist.revisions import revise_evaluations, revise_verdicts
+from scenarist.secondary import SecondaryDatasetSpec
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -68,6 +70,8 @@ __all__ = [
     "Outcome",
     "Project",
     "ScenaristError",
+    "SecondaryDatasetSpec",
+    "SegmentOptions",
     "StepOutcome",
     "StoreError",
     "backtest",

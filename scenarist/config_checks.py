@@ -249,6 +249,8 @@ def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
     for name, spec in _entries(sections["checks"]):
         refer(("checks", name, "store"), "evaluation store", "evaluation_stores",
               spec.get("store"))
+        problems += _segment_problems(spec, sections["evaluation_stores"],
+                                      ("checks", name, "segment"), where)
         problems += _check_function_problems(spec, ("checks", name, "function"), where, root)
     for name, spec in _entries(sections["scenarios"]):
         for part in ("steps", "reporters"):
@@ -266,6 +268,25 @@ def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
                                                       f"duplicate step name {step_name!r}"))
                     seen.add(step_name)
     return problems
+
+
+def _segment_problems(spec: Mapping[str, Any], stores: Mapping[str, Any], loc: Loc,
+                      where: str) -> list[ConfigProblem]:
+    """A check's `segment` must be "all" or "<column>=<value>" of a column its store segments
+    by (`segment_by`)."""
+    segment, store = spec.get("segment"), stores.get(spec.get("store"))
+    if not isinstance(segment, str) or not isinstance(store, Mapping):
+        return []
+    by = store.get("segment_by") or []
+    if not by:
+        message = (f"segment {segment!r} needs `segment_by` on store {spec.get('store')!r} "
+                   "(the columns whose values are segments)")
+    elif segment != "all" and segment.partition("=")[0] not in by:
+        message = (f"segment {segment!r} is not \"all\" or \"<column>=<value>\" of a column "
+                   f"in segment_by ({', '.join(map(str, by))})")
+    else:
+        return []
+    return [ConfigProblem(where, format_location(loc), message)]
 
 
 def _check_function_problems(spec: Mapping[str, Any], loc: Loc, where: str, root: Path

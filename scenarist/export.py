@@ -90,6 +90,13 @@ def read_snapshot(snapshot: Mapping[str, Any] | None, what: str) -> pd.DataFrame
 def export_rows(evaluation: Any, output: Path | str, format: Format | None = None) -> Path:
     """Write the rows behind `evaluation` (an Evaluation) to `output` (Parquet or CSV)."""
     what = f"evaluation {evaluation.label!r} of store {evaluation.store!r}"
+    source = evaluation.details.get("deployment")
+    if not evaluation.details.get("snapshot") and source:
+        window = (f"batch={source['batch']!r}" if source.get("batch")
+                  else f"start={source.get('start')!r}, end={source.get('end')!r}")
+        raise NotFoundError(f"{what} was built from the logged predictions of deployment "
+                            f"{source.get('id')!r}; export them with "
+                            f"Deployment.get({source.get('id')!r}).export(path, {window})")
     return write_table(read_snapshot(evaluation.details.get("snapshot"), what), output, format)
 
 

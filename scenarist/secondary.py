@@ -48,28 +48,17 @@ class SecondaryDatasetSpec(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
-def join_secondary(rows: pd.DataFrame, secondary: pd.DataFrame, spec: SecondaryDatasetSpec,
-                   *, side: str = "rows") -> tuple[pd.DataFrame, dict[str, Any]]:
-    """`rows` with the spec's columns of `secondary` joined on its key, and what happened
-    ({rows, matched, missing_keys, examples, columns}). `side` names `rows` in errors."""
+def secondary_table(secondary: pd.DataFrame, spec: SecondaryDatasetSpec) -> pd.DataFrame:
+    """The key and joined columns of `secondary`; InputDataError when a key or column is absent
+    or a key repeats (the join would multiply rows)."""
     name = spec.dataset
-    for frame, where in ((rows, side), (secondary, f"secondary dataset {name!r}")):
-        absent = [k for k in spec.key if k not in frame.columns]
-        if absent:
-            raise InputDataError(f"key column(s) {', '.join(map(repr, absent))} of secondary "
-                                 f"dataset {name!r} are not in the {where}; its columns are "
-                                 f"{', '.join(map(str, frame.columns))}")
+    _require_keys(secondary, spec, f"secondary dataset {name!r}")
     columns = spec.columns or [c for c in secondary.columns if c not in spec.key]
     unknown = [c for c in columns if c not in secondary.columns]
     if unknown:
         raise InputDataError(f"secondary dataset {name!r} has no column(s) "
                              f"{', '.join(map(repr, unknown))}; its columns are "
                              f"{', '.join(map(str, secondary.columns))}")
-    clashing = [c for c in columns if c in rows.columns]
-    if clashing:
-        raise InputDataError(f"the {side} already has column(s) {', '.join(map(repr, clashing))}"
-                             f" of secondary dataset {name!r}; list the columns to add with "
-                             "`columns:`")
     table = secondary[[*spec.key, *columns]]
     duplicated = table.duplicated(spec.key, keep=False)
     if duplicated.any():
@@ -77,6 +66,22 @@ def join_secondary(rows: pd.DataFrame, secondary: pd.DataFrame, spec: SecondaryD
         raise InputDataError(f"secondary dataset {name!r} has {int(duplicated.sum())} rows with "
                              f"a repeated key {spec.key} (e.g. {examples}); a key must identify "
                              "one row, or the join would multiply rows")
+    return table
+
+
+def join_secondary(rows: pd.DataFrame, secondary: pd.DataFrame, spec: SecondaryDatasetSpec,
+                   *, side: str = "rows") -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`rows` with the spec's columns of `secondary` joined on its key, and what happened
+    ({rows, matched, missing_keys, examples, columns}). `side` names `rows` in errors."""
+    name = spec.dataset
+    _require_keys(rows, spec, side)
+    table = secondary_table(secondary, spec)
+    columns = [c for c in table.columns if c not in spec.key]
+    clashing = [c for c in columns if c in rows.columns]
+    if clashing:
+        raise InputDataError(f"the {side} already has column(s) {', '.join(map(repr, clashing))}"
+                             f" of secondary dataset {name!r}; list the columns to add with "
+                             "`columns:`")
     left, right = _comparable(rows[spec.key]), _comparable(table[spec.key])
     index = pd.MultiIndex.from_frame(right) if len(spec.key) > 1 else pd.Index(right.iloc[:, 0])
     wanted = pd.MultiIndex.from_frame(left) if len(spec.key) > 1 else pd.Index(left.iloc[:, 0])
@@ -99,6 +104,14 @@ def join_secondary(rows: pd.DataFrame, secondary: pd.DataFrame, spec: SecondaryD
             f"{report['examples']}); add those keys to {name!r}, or set `on_missing: report` to "
             "keep the rows with its columns missing")
     return joined, report
+
+
+def _require_keys(frame: pd.DataFrame, spec: SecondaryDatasetSpec, where: str) -> None:
+    absent = [k for k in spec.key if k not in frame.columns]
+    if absent:
+        raise InputDataError(f"key column(s) {', '.join(map(repr, absent))} of secondary "
+                             f"dataset {spec.dataset!r} are not in the {where}; its columns are "
+                             f"{', '.join(map(str, frame.columns))}")
 
 
 def _comparable(keys: pd.DataFrame) -> pd.DataFrame:

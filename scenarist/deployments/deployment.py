@@ -33,6 +33,7 @@ from scenarist.deployments import (
     labels,
     queries,
     replacement,
+    secondary,
 )
 from scenarist.deployments.model_info import ModelInfo, reference_outputs
 from scenarist.deployments.settings import (
@@ -291,6 +292,9 @@ class Deployment:
     get_model_history = replacement.get_model_history
     evaluate = evaluation.evaluate
     export = export.export
+    update_secondary_dataset_config = secondary.update_secondary_dataset_config
+    get_secondary_dataset_config = secondary.get_secondary_dataset_config
+    get_secondary_dataset_config_history = secondary.get_secondary_dataset_config_history
 
 
 def _check_importance(importance: str | None) -> None:

@@ -3,8 +3,9 @@
     dep.export("may.parquet", start="2024-05-01", end="2024-06-01")
     dep.export("run.csv", batch="2024-05 scoring run")
 
-One row per logged prediction, in time order (log order within a timestamp): `sample_id`, `timestamp` (UTC), `model_version`,
-the features, the additional data logged beside them (`log_batch(..., additional_data=)`),
+One row per logged prediction, in time order (log order within a timestamp): `sample_id`,
+`timestamp` (UTC), `model_version`, the features, the additional data logged beside them
+(`log_batch(..., additional_data=)`),
 association id columns, `prediction`, `prediction_probability` (binary models), `label` (the
 actual, once logged; missing before) and `warning` (whether the prediction was flagged).
 Rows come from the feature Parquet files, so a deployment with predictions data collection

@@ -22,7 +22,7 @@ import math
 import sqlite3
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from scenarist.deployments.rollups import (
     write_rollups,
 )
 from scenarist.deployments.rows import hash_checked_ids, name_rows
+from scenarist.deployments.secondary import join_incoming
 from scenarist.errors import ConfigError, InputDataError, StoreError
 from scenarist.stores.database import display_url, failure_reason
 from scenarist.stores.deployment_files import StagedFiles
@@ -62,6 +63,8 @@ class IngestResult:
     warnings: int
     first_time: datetime
     last_time: datetime
+    # rows whose key a secondary dataset lacked, by dataset (on_missing: report)
+    secondary_missing: Mapping[str, int] = field(default_factory=dict)
 
 
 def log_batch(
@@ -89,6 +92,7 @@ def log_batch(
     if n == 0:
         raise InputDataError("log_batch got no rows: sample_ids is empty")
     seconds = _timestamps(timestamps, texts)
+    data, additional_data, secondary_missing = join_incoming(self, data, additional_data)
     frame = _data(self, data, n)
     extra = _additional(self, additional_data, n)
     association = _association(self, frame, texts)
@@ -169,7 +173,8 @@ def log_batch(
     self.refresh()
     return IngestResult(rows=n, batch_id=batch.id if batch else None, warnings=int(warning.sum()),
                         first_time=to_utc(float(seconds.min())),
-                        last_time=to_utc(float(seconds.max())))
+                        last_time=to_utc(float(seconds.max())),
+                        secondary_missing=secondary_missing)
 
 
 def _discard(staging: Future[StagedFiles] | None) -> None:

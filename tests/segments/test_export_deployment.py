@@ -81,6 +81,9 @@ def test_segments_and_batch_custom_metrics_from_additional_data(logged):
     assert part.metric("drifted", "x1") == 1.0
     assert part.metric("approval_rate") == pytest.approx(
         float(np.mean(predicted[second_half][tablet.to_numpy()] == 0)))
+    with pytest.raises(NotFoundError, match=r"export them with Deployment.get\('.*'\)"
+                       r".export\(path, batch='May run'\)"):
+        store.export(evaluation.label, "rows.parquet")
 
 
 def test_additional_data_must_not_repeat_features(logged):

@@ -129,7 +129,7 @@ def test_segment_values_top_n_from_reference_missing_and_unseen():
         SegmentOptions(by=("d",), top_n=0)
 
 
-def test_unknown_segment_column_and_segment_check_without_segments(make_project):
+def test_unknown_segment_column_is_an_input_error(make_project):
     root = make_project({"segment_by": ["browser"]})
     frame(500, 2).to_parquet(root / "batch_Q1.parquet", index=False)
     project = load_project(root)
@@ -138,13 +138,21 @@ def test_unknown_segment_column_and_segment_check_without_segments(make_project)
         build_evaluation(project, "s", {"q": "Q1"})
     assert open_store(project, "s").labels() == []  # nothing half-written
 
-    root2 = make_project({}, checks={"c": {"store": "s", "metric": "data_drift",
-                                           "soft_max": 0.3, "segment": "all"}})
-    frame(500, 2).to_parquet(root2 / "batch_Q1.parquet", index=False)
-    project2 = load_project(root2)
-    build_evaluation(project2, "s", {"q": "Q1"})
-    (result,) = run_checks(project2)
-    assert result.outcome is Outcome.EMPTY and "set `segment_by`" in result.message
+
+def test_segment_checks_need_segment_by(make_project):
+    check = {"store": "s", "metric": "data_drift", "soft_max": 0.3, "segment": "all"}
+    with pytest.raises(ConfigError, match=r"checks.c.segment.*needs `segment_by` on store 's'"):
+        load_project(make_project({}, checks={"c": check}))
+    with pytest.raises(ConfigError, match=r"'browser=x' is not \"all\" or .* \(device\)"):
+        load_project(make_project({"segment_by": ["device"]},
+                                  checks={"c": {**check, "segment": "browser=x"}}))
+    root = make_project({})  # evaluated before segment_by was set: EMPTY, saying why
+    frame(500, 2).to_parquet(root / "batch_Q1.parquet", index=False)
+    build_evaluation(load_project(root), "s", {"q": "Q1"})
+    project = load_project(make_project({"segment_by": ["device"]}, checks={"c": check}))
+    (result,) = run_checks(project)
+    assert result.outcome is Outcome.EMPTY
+    assert "has no segment 'all'; segments: none (set `segment_by`" in result.message
 
 
 def test_bad_segment_options_are_config_errors(make_project):
