@@ -10,7 +10,7 @@ A bundle is looked up in the project's own bundles folder (`.scenarist/bundles/`
 and usually no data, so it cannot be loaded as a project by itself: `with_bundle_checks` puts
 its checks, scenarios and variables on the current project, whose connections, stores and
 datasets stay as they are — what a backtest of an older (or newer) version of the checks
-needs.
+needs. (A python check of the bundle imports its module from the current project folder.)
 """
 
 from __future__ import annotations

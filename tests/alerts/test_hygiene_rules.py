@@ -136,3 +136,40 @@ def test_escalate_after_below_one_is_refused(bad):
 
     with pytest.raises(ValidationError, match="greater than or equal to 1"):
         MailReporterSpec(name="r", type="mail", to=["a@b"], escalate_after=bad)
+
+
+def test_an_escalated_run_opens_a_gate_on_failed():
+    from scenarist.reporters.gate import should_report
+
+    check = {"name": "drift", "outcome": "WARNING", "message": "m", "store": "s"}
+    variables = {"outcome": "WARNING", "stepOutcome_Warn": "WARNING", "checks": [check]}
+    steps = {"stepOutcome_Warn": lambda c: True}
+    for streak, opens in ((1, False), (2, True)):
+        assessment = assess({A: CheckState(W, streak - 1, None)}, {A: W}, escalate_after=2)
+        seen = escalated_variables(variables, assessment, steps)
+        assert should_report(None, ["FAILED"], seen["outcome"], seen) is opens
+        assert should_report("stepOutcome_Warn == 'FAILED'", None, seen["outcome"],
+                             seen) is opens
+
+
+@pytest.mark.parametrize("preset", ["generic", "slack", "teams"])
+def test_recovery_webhook_payloads_are_json(preset):
+    import json
+
+    from scenarist.reporters.render import render_recovery
+    from scenarist.reporters.specs import WebhookReporterSpec
+
+    spec = WebhookReporterSpec(name="hook", type="webhook", url="http://x", preset=preset,
+                               notify_recovery=True)
+    check = {"name": "drift", "outcome": "OK", "metric": "data_drift", "value": 0.1,
+             "store": "s"}
+    assessment = assess({A: CheckState(W, 1, W)}, {A: OK})
+    variables = recovery_variables({"scenarioName": "Monitor", "scenarioRunId": "r1",
+                                    "scenarioRunURL": "http://ui/r1", "outcome": "SUCCESS",
+                                    "checks": [check]}, assessment)
+    payload = json.loads(render_recovery(spec, None, variables).body)
+    text = json.dumps(payload)
+    assert "back to OK" in text or payload.get("kind") == "recovery"
+    assert "drift" in text
+    if preset == "generic":
+        assert payload["recovered"] == ["drift"] and payload["checks"][0]["alerted"] == "WARNING"
