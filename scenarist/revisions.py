@@ -38,6 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from scenarist.build import custom_metrics, evaluation_options, open_store, segment_options
 from scenarist.checking import run_checks, store_engine
 from scenarist.checks.result import CheckResult
@@ -45,7 +47,7 @@ from scenarist.config import Project
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
 from scenarist.reporters.delivery import deliver_pending
 from scenarist.reporters.revision import VerdictChange, outbox_engine, queue_revision_messages
-from scenarist.stores.check_results import check_history
+from scenarist.stores.check_results import check_history, record_results
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.revisions import record_verdicts
 
@@ -80,6 +82,7 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
     """Revise the store's stale evaluations (or `labels`; `force`: even if not stale)."""
     deployment = _deployment(project, store)
     evaluation_store = open_store(project, store)
+    engine = store_engine(project, store)
     report = RevisionReport()
     chosen = [evaluation_store.get(label)  # an unknown label: NotFoundError, nothing done
               for label in (labels if labels is not None else evaluation_store.labels())]
@@ -91,7 +94,12 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
                 report.waiting[label] = str(reason)
                 continue
             if reason is None and not force:
-                report.up_to_date.append(label)
+                if _verdicts_pending(engine, evaluation, evaluation_store.revisions(label)):
+                    report.revised.append(revise_verdicts(project, store, evaluation,
+                                                          scenario_run_id=scenario_run_id,
+                                                          deliver=deliver))
+                else:
+                    report.up_to_date.append(label)
                 continue
             window = evaluation.details.get("deployment") or {}
             spec = project.evaluation_stores[store]  # as an evaluate_deployment step would
@@ -112,33 +120,55 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
 def revise_verdicts(project: Project, store: str, evaluation: Evaluation, *,
                     scenario_run_id: str | None = None, deliver: bool = True
                     ) -> RevisedEvaluation:
-    """Run again the checks that had judged `evaluation` (a new revision), record the verdicts
-    it changed and queue "verdict revised" messages (see the module docstring)."""
+    """Run again the checks that had judged `evaluation` before its latest revision, compare
+    with their verdicts then, queue "verdict revised" messages, record (see the module doc).
+
+    Messages are queued before the new results are recorded, so a pass interrupted before it
+    recorded them is done again by the next `revise_evaluations` (queueing is idempotent)."""
     revision = int(evaluation.details.get("revision") or 0)
-    history = open_store(project, store).revisions(evaluation.label)
-    latest = next((r for r in reversed(history) if r.revision == revision), None)
+    latest = next((r for r in open_store(project, store).revisions(evaluation.label)
+                   if r.revision == revision), None)
     engine = store_engine(project, store)
-    earlier = check_history(engine, store=store)
-    earlier = earlier[earlier["evaluation_label"] == evaluation.label]
+    earlier = _judged(engine, store, evaluation.label)
+    if latest is not None:
+        earlier = earlier[earlier["checked_at"] < pd.Timestamp(latest.revised_at)]
     names = [n for n in dict.fromkeys(earlier["check"]) if n in project.checks
              and project.checks[n].store == store]
-    results = run_checks(project, names, store=store, scenario_run_id=scenario_run_id,
+    results = run_checks(project, names, store=store, record=False,
                          evaluations={store: evaluation.label}) if names else []
     verdicts = _changed(earlier, results)
-    if latest is not None:
-        record_verdicts(engine, store, evaluation.label, revision,
-                        {v.check: (v.before, v.after) for v in verdicts})
     revised = RevisedEvaluation(
         store=store, label=evaluation.label, revision=revision,
         reason=latest.reason if latest else "", changes=dict(latest.changes) if latest else {},
         verdicts=verdicts, results=results)
     if verdicts:
-        messages = queue_revision_messages(project, outbox_engine(project), revised)
-        revised.messages.update(messages)
-        if deliver and messages:
-            asyncio.run(deliver_pending(project, outbox_engine(project),
-                                        ids=list(messages.values())))
+        revised.messages.update(queue_revision_messages(project, outbox_engine(project), revised))
+    record_results(engine, results, store=store, scenario_run_id=scenario_run_id)
+    if latest is not None:
+        record_verdicts(engine, store, evaluation.label, revision,
+                        {v.check: (v.before, v.after) for v in verdicts})
+    if deliver and revised.messages:
+        asyncio.run(deliver_pending(project, outbox_engine(project),
+                                    ids=list(revised.messages.values())))
     return revised
+
+
+def _judged(engine: Any, store: str, label: str) -> pd.DataFrame:
+    """The stored check results of evaluation `label`, oldest first."""
+    history = check_history(engine, store=store)
+    return history[history["evaluation_label"] == label]
+
+
+def _verdicts_pending(engine: Any, evaluation: Evaluation, revisions: Sequence[Any]) -> bool:
+    """Whether the latest revision's checks were never run (an interrupted pass): checks had
+    judged the evaluation before it, none since."""
+    revision = evaluation.details.get("revision")
+    latest = next((r for r in revisions if r.revision == revision), None)
+    if latest is None:
+        return False
+    judged = _judged(engine, evaluation.store, evaluation.label)["checked_at"]
+    since = pd.Timestamp(latest.revised_at)
+    return bool((judged < since).any() and not (judged >= since).any())
 
 
 def _changed(earlier: Any, results: Sequence[CheckResult]) -> list[VerdictChange]:

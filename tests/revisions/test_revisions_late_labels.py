@@ -157,3 +157,18 @@ def test_store_revise_and_revisions_commands(monitored, smtp_inbox):
 
     wrong = runner.invoke(app, ["store", "revise", "the_MES", *p])
     assert wrong.exit_code != 0 and "fed by datasets" in wrong.output
+
+
+def test_an_interrupted_revision_is_finished_by_the_next_pass(monitored, smtp_inbox):
+    project, deployment, ids, predictions = monitored
+    assert run_scenario(project, "Production monitor").outcome == "WARNING"
+    deployment.log_labels(ids[FIRST:], predictions[FIRST:])
+    # the new revision was stored, then the process died before its checks ran
+    deployment.evaluate("prod_MES", batch="october", revision="late labels")
+    loaded = load_project(project)
+    report = revise_evaluations(loaded, "prod_MES")
+    (revised,) = report.revised
+    assert [v.headline() for v in revised.verdicts] == ["verdict revised: WARNING → OK"]
+    assert smtp_inbox.subjects()[-1].startswith("[scenarist] verdict revised: WARNING → OK")
+    assert revise_evaluations(loaded, "prod_MES").up_to_date == ["october"]
+    assert len(smtp_inbox.messages) == 2
