@@ -12,16 +12,22 @@ or the number of labelled predictions changed. Each stale evaluation is
 1. re-evaluated with the labels — its window, batch and model version, the store's current
    options, segments and custom metrics, as an `evaluate_deployment` step would now — as a new
    revision of the same label (`EvaluationStore.record(..., revision=reason)`): the row shows
-   the new values, and the values it changed —
-   performance, `labeled_rows`, target drift, CBPE's `estimated_*_error` — are kept with the
-   reason and time in its revision history (`scenarist.stores.revisions`), in one transaction;
-2. checked again: the checks that had judged that evaluation are run on the new version, their
-   results recorded (tagged with `scenario_run_id` when a scenario step revises);
+   the new values, and the values it changed (performance, `labeled_rows`, target drift,
+   CBPE's `estimated_*_error`, …) are kept with the reason and time in its revision history
+   (`scenarist.stores.revisions`), in one transaction;
+2. checked again: the checks that had judged it before the revision run on the new version,
+   and their outcomes are compared with the verdicts they gave then;
 3. for each check whose outcome changed, a "verdict revised: WARNING → OK" message is queued in
-   the outbox through every reporter that queued a message for the run whose checks judged it
-   (the original alert), and delivered — with the outbox's retries and idempotency
+   the outbox through every reporter that queued a message for the latest run whose checks
+   judged it (the original alert) — with the outbox's retries and idempotency
    (`scenarist.reporters.revision`). When no reporter had sent anything for that evaluation,
-   the change is recorded and reported here only.
+   the change is recorded and reported here only;
+4. the new check results are recorded (tagged with `scenario_run_id` when a scenario step
+   revises) with the changed verdicts on the revision, then the messages are delivered.
+
+A pass that died between 1 and 4 is finished by the next one: an evaluation whose latest
+revision has no check result since is checked again (queueing is idempotent, so a message
+queued before the crash is not sent twice).
 
 What triggers it: the scenario step `{type: revise_evaluations, store: X}` on a schedule (e.g.
 daily, after labels are loaded), `scenarist store revise X` or this function. Corrections of
