@@ -139,14 +139,15 @@ def compute_evaluation(
         model.type,
         options,
     )
-    if len(current) < options.min_rows:
-        values.extend(sufficiency.emptied(prediction.values, sufficiency.reason(
-            len(current), "rows in the current batch", options.min_rows), reasons))
-    else:
-        values.extend(prediction.values)
     estimated = model_estimates(model, current_pred, current_proba, reference_sample,
                                 reference_proba)  # CBPE: performance before labels (cbpe.py)
-    values.extend(estimated.values)
+    if len(current) < options.min_rows:
+        values.extend(sufficiency.emptied(prediction.values + estimated.values,
+                                          sufficiency.reason(len(current),
+                                                             "rows in the current batch",
+                                                             options.min_rows), reasons))
+    else:
+        values.extend(prediction.values + estimated.values)
 
     labeled = _labeled_rows(model, current, options.performance)
     details: dict[str, Any] = {"labels": "absent" if labeled is None else "present"}

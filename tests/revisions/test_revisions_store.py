@@ -111,3 +111,13 @@ def test_verdicts_revised_on_a_store_fed_by_datasets(project_copy):
         revise_evaluations(project, "the_MES")
     with pytest.raises(ConfigError, match="unknown evaluation store 'nope'"):
         revise_evaluations(project, "nope")
+
+
+def test_no_estimate_from_too_few_rows(binary):
+    model, reference = binary
+    store = EvaluationStore.open("few", "sqlite://")
+    evaluation = store.evaluate(model, frame(12, 0.0, 5).drop(columns="y"), reference,
+                                options=FAST)
+    assert np.isnan(evaluation.metric("estimated_accuracy"))
+    assert "insufficient data: 12 rows" in evaluation.details["insufficient_data"][
+        "estimated_accuracy"]
