@@ -10,10 +10,12 @@
    `prediction_drift` (the score of the auto-chosen test), `prediction_drifted` and
    `prediction_<statistic>`. The model scores every current row (performance needs them) but
    only a seeded sample of at most `max_rows_per_side` reference rows, so the cost of scoring
-   the reference does not grow with it;
+   the reference does not grow with it. Binary models with probabilities also get their
+   performance estimated without labels (`cbpe.model_estimates`: `estimated_accuracy`, …,
+   calibrated on the reference sample's labels when that helps);
 5. when the current batch has labels (the model's target column, not all missing): target drift
-   (`target_drift`, `target_drifted`, `target_<statistic>`), performance (`auc`, `rmse`, …)
-   and `labeled_rows`;
+   (`target_drift`, `target_drifted`, `target_<statistic>`), performance (`auc`, `rmse`, …),
+   `labeled_rows` and each estimate's error (`estimated_accuracy_error`, …);
 6. data quality (`quality.data_quality`).
 
 `performance="required"` turns "no labels" into an error instead of skipping step 5.
