@@ -75,8 +75,9 @@ def read_snapshot(snapshot: Mapping[str, Any] | None, what: str) -> pd.DataFrame
     evaluation in errors."""
     if not snapshot:
         raise NotFoundError(
-            f"{what} kept no rows (its store has `keep_rows: false`, or it was evaluated before "
-            "scenarist kept rows); re-evaluate it to export its rows")
+            f"{what} kept no rows (its store has `keep_rows: false`, it was evaluated from "
+            "Python without `snapshot_dir=`, or before scenarist kept rows); re-evaluate it to "
+            "export its rows")
     path = Path(snapshot["file"])
     if not path.is_file():
         raise NotFoundError(f"the rows of {what} were kept in {path}, which no longer exists; "

@@ -105,3 +105,14 @@ def test_unknown_secondary_dataset_is_a_config_error(make_project):
                        ".*unknown dataset 'shops'; defined datasets: reference, batch, merchants"):
         load_project(root)
     assert merchants().shape == (50, 3)
+
+
+def test_a_deployment_fed_store_takes_no_secondary_datasets(make_project):
+    import yaml
+
+    root = make_project({})
+    raw = yaml.safe_load((root / "scenarist.yaml").read_text())
+    raw["evaluation_stores"]["s"] = {"deployment": "abc", "secondary_datasets": [JOIN]}
+    (root / "scenarist.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="update_secondary_dataset_config"):
+        load_project(root)
