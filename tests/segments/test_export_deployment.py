@@ -95,3 +95,39 @@ def test_additional_data_must_not_repeat_features(logged):
     with pytest.raises(InputDataError, match="other columns go in additional_data="):
         dep.log_batch(["z1"], [START + pd.Timedelta(hours=1)],
                       current[["x1", "x2", "device"]].head(1), [0], [0.1])
+
+
+def test_evaluate_deployment_step_passes_the_store_segments_and_custom_metrics(logged, tmp_path):
+    """The scenario step reads `segment_by` and `metrics` of a deployment-fed store."""
+    import logging
+
+    import yaml
+
+    from scenarist.config import load_project
+    from scenarist.flows.context import RunContext
+    from scenarist.flows.specs import EvaluateDeploymentStep
+    from scenarist.flows.steps import evaluate_deployment_step
+
+    dep, current, ids, predicted, *_ = logged
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "teammetrics.py").write_text(
+        "import numpy as np\n\ndef approval_rate(current, reference, predictions, labels):\n"
+        "    return float(np.mean(predictions == 0))\n")
+    url = dep._engine.url.render_as_string(hide_password=False)
+    (root / "scenarist.yaml").write_text(yaml.safe_dump({
+        "project": "p", "connections": {"store": {"url": url}},
+        "evaluation_stores": {"prod": {
+            "deployment": dep.id, "segment_by": ["device"], "segment_min_rows": 30,
+            "metrics": {"approval_rate": {"python": "teammetrics:approval_rate"}}}}}))
+    project = load_project(root)
+    context = RunContext(project=project, scenario="s", run_id="r1")
+    step = EvaluateDeploymentStep(name="E", type="evaluate_deployment", store="prod",
+                                  batch="May run")
+    evaluate_deployment_step(step, context, logging.getLogger("test"))
+    half = slice(len(ids) // 2, None)
+    assert context.evaluation["metrics"]["approval_rate"] == pytest.approx(
+        float(np.mean(predicted[half] == 0)))
+    from scenarist.build import open_store
+
+    assert "device=tablet" in open_store(project, "prod").segments("May run")
