@@ -88,10 +88,10 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
     """Revise the store's stale evaluations (or `labels`; `force`: even if not stale)."""
     deployment = _deployment(project, store)
     evaluation_store = open_store(project, store)
-    engine = store_engine(project, store)
     report = RevisionReport()
     chosen = [evaluation_store.get(label)  # an unknown label: NotFoundError, nothing done
               for label in (labels if labels is not None else evaluation_store.labels())]
+    judged = check_history(store_engine(project, store), store=store)
     for evaluation in chosen:
         label = evaluation.label
         try:
@@ -100,7 +100,8 @@ def revise_evaluations(project: Project, store: str, *, labels: Sequence[str] | 
                 report.waiting[label] = str(reason)
                 continue
             if reason is None and not force:
-                if _verdicts_pending(engine, evaluation, evaluation_store.revisions(label)):
+                if _verdicts_pending(evaluation_store, evaluation,
+                                     judged[judged["evaluation_label"] == label]):
                     report.revised.append(revise_verdicts(project, store, evaluation,
                                                           scenario_run_id=scenario_run_id,
                                                           deliver=deliver))
@@ -165,16 +166,17 @@ def _judged(engine: Any, store: str, label: str) -> pd.DataFrame:
     return history[history["evaluation_label"] == label]
 
 
-def _verdicts_pending(engine: Any, evaluation: Evaluation, revisions: Sequence[Any]) -> bool:
+def _verdicts_pending(store: Any, evaluation: Evaluation, judged: pd.DataFrame) -> bool:
     """Whether the latest revision's checks were never run (an interrupted pass): checks had
-    judged the evaluation before it, none since."""
+    judged the evaluation (`judged`: its check results) before it, none since."""
     revision = evaluation.details.get("revision")
-    latest = next((r for r in revisions if r.revision == revision), None)
+    if not revision:
+        return False
+    latest = next((r for r in store.revisions(evaluation.label) if r.revision == revision), None)
     if latest is None:
         return False
-    judged = _judged(engine, evaluation.store, evaluation.label)["checked_at"]
     since = pd.Timestamp(latest.revised_at)
-    return bool((judged < since).any() and not (judged >= since).any())
+    return bool((judged["checked_at"] < since).any() and not (judged["checked_at"] >= since).any())
 
 
 def _changed(earlier: Any, results: Sequence[CheckResult]) -> list[VerdictChange]:
