@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import frame
+from conftest import frame, write_project
 from scipy import stats
 
 from scenarist.build import build_evaluation, open_store
@@ -28,9 +28,11 @@ CHECKS = {
 }
 
 
-@pytest.fixture
-def drifted(make_project):
-    root = make_project({"segment_by": ["device"], "segment_min_rows": 100}, checks=CHECKS)
+@pytest.fixture(scope="module")
+def drifted(tmp_path_factory):
+    """One evaluated project shared by the read-only tests (built once: ~2 s)."""
+    root = write_project(tmp_path_factory.mktemp("drifted"),
+                         {"segment_by": ["device"], "segment_min_rows": 100}, checks=CHECKS)
     frame(3000, 2, shift=2.5).to_parquet(root / "batch_Q1.parquet", index=False)
     project = load_project(root)
     evaluation = build_evaluation(project, "s", {"q": "Q1"})
