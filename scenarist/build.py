@@ -43,14 +43,28 @@ def build_evaluation(
     variables: Mapping[str, Any] | None = None,
     *,
     on_stage: Callable[[str], None] | None = None,
+    revision: str | None = None,
 ) -> Evaluation:
-    """Evaluate the store's input batch (selected by `variables`) and append it to the store."""
+    """Evaluate the store's input batch (selected by `variables`) and append it to the store.
+
+    `revision` (a reason, e.g. "labels arrived") replaces an existing evaluation of the label as
+    a new revision (`scenarist.revisions`; then `revise_verdicts` re-checks it)."""
     spec = _store_spec(project, store_name)
     if spec.deployment is not None:
         raise ConfigError([ConfigProblem(
             str(project.file or ""), f"evaluation_stores.{store_name}",
             f"store {store_name!r} is fed by deployment {spec.deployment!r}; evaluate it with "
             "an `evaluate_deployment` step (or Deployment.evaluate), not build_evaluation")])
+    if spec.streaming:  # Parquet in column groups × row chunks (scenarist.streamed)
+        from scenarist.streamed import stream_evaluation
+
+        if revision is not None:
+            raise ConfigError([ConfigProblem(
+                str(project.file or ""), f"evaluation_stores.{store_name}.streaming",
+                f"store {store_name!r} is streamed, and streamed evaluations have no "
+                "label-dependent metrics to revise; evaluate it without a revision")])
+
+        return stream_evaluation(project, store_name, variables)
     stage = on_stage or (lambda _name: None)
     values = {
         "now": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -73,7 +87,7 @@ def build_evaluation(
         segments=segment_options(spec), custom_metrics=custom_metrics(project, spec),
         details={"secondary_datasets": joined} if joined else None,
         snapshot_dir=project.root / ".scenarist" / "snapshots" / store_name
-        if spec.keep_rows else None,
+        if spec.keep_rows else None, revision=revision,
     )
 
 

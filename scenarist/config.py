@@ -24,7 +24,15 @@ from typing import Any, Literal
 import jinja2
 from jinja2 import StrictUndefined, meta
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from scenarist import config_checks as checks
 from scenarist.checks.specs import CheckSpec, NumericRangeCheckSpec  # noqa: F401 - re-exported
@@ -254,6 +262,28 @@ class EvaluationStoreSpec(BaseModel):
         "benjamini_hochberg", description="Multiple-testing correction of the per-feature drift "
         "verdicts of p-value tests (ks, chi2, z); distance verdicts are not corrected."
     )
+    streaming: bool = Field(
+        False, description="Evaluate the Parquet reference and input in column groups and row "
+        "chunks within memory_limit (large batches): per-feature drift, data quality and "
+        "profiles, no model predictions. `scenarist store evaluate --stream` does it once.")
+    memory_limit: ByteSize = Field(
+        ByteSize(2 * 1024**3), gt=0, description='Memory for one column group of a streaming '
+        'evaluation, e.g. "2GB" or "512MiB" (per Dask worker with task_runner: dask).')
+    task_runner: Literal["default", "dask"] = Field(
+        "default", description="Where a streaming evaluation's column groups run: default = "
+        "one after the other in this process; dask = on a Dask cluster (dask_address).")
+    dask_address: str | None = Field(
+        None, description="Scheduler of an existing Dask cluster, e.g. tcp://scheduler:8786; "
+        "unset with task_runner: dask starts a temporary local cluster.")
+
+    @model_validator(mode="after")
+    def _streaming_settings(self) -> EvaluationStoreSpec:
+        if self.dask_address and self.task_runner != "dask":
+            raise ValueError("`dask_address` needs `task_runner: dask`")
+        if self.streaming and self.deployment is not None:
+            raise ValueError("a store fed by `deployment` cannot be `streaming`: streaming "
+                             "evaluates Parquet datasets")
+        return self
 
     @model_validator(mode="after")
     def _one_source(self) -> EvaluationStoreSpec:

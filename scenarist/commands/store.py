@@ -20,6 +20,7 @@ from scenarist.commands.common import (
     out,
     parse_variables,
 )
+from scenarist.commands.profiles import store_window_drift, stream_store
 from scenarist.config import load_project
 from scenarist.metrics import sufficiency
 from scenarist.stores.revisions import metric_key
@@ -28,6 +29,7 @@ app = typer.Typer(
     help="Evaluate a batch into an evaluation store and read its history.", no_args_is_help=True
 )
 KEY_COLUMNS = ("data_drift", "drift_share", "prediction_drift", "auc", "f1_macro", "rmse")
+app.command("window-drift")(store_window_drift)
 
 
 @app.command("evaluate")
@@ -35,13 +37,21 @@ KEY_COLUMNS = ("data_drift", "drift_share", "prediction_drift", "auc", "f1_macro
 def store_evaluate(
     store: Annotated[str, typer.Argument(help="Evaluation store name from scenarist.yaml.")],
     var: VarOption = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Stream the Parquet datasets in column groups "
+                           "within the store's memory_limit (as `streaming: true` does).")
+    ] = False,
     project: ProjectOption = Path("."),
 ) -> None:
     """Evaluate the store's input batch and append (or replace) it in the store."""
     variables = parse_variables(var or [])
     loaded = load_project(project)
-    with delayed_progress() as on_stage:
-        evaluation = build_evaluation(loaded, store, variables, on_stage=on_stage)
+    spec = loaded.evaluation_stores.get(store)
+    if stream or (spec is not None and spec.streaming):
+        evaluation = stream_store(loaded, store, variables)
+    else:
+        with delayed_progress() as on_stage:
+            evaluation = build_evaluation(loaded, store, variables, on_stage=on_stage)
     out.print(
         f"[green]evaluated[/] {evaluation.label!r} into store {store!r}: "
         f"{evaluation.row_count} rows, data_drift={fmt(evaluation.metric('data_drift'))} "

@@ -39,7 +39,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from scenarist.errors import InputDataError
-from scenarist.metrics.drift import FeatureDrift, drift_share, feature_drift
+from scenarist.metrics.drift import (
+    INTEGER_CARDINALITY_LIMIT,
+    FeatureDrift,
+    drift_share,
+    feature_drift,
+)
 from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.metrics.values import ColumnKind, MetricValue
 from scenarist.profiles.profile import (
@@ -79,6 +84,7 @@ class StreamPlan:
     kinds: dict[str, ColumnKind]
     groups: tuple[tuple[str, ...], ...]
     options: StreamOptions = field(default_factory=StreamOptions)
+    integers: frozenset[str] = frozenset()  # integer columns: categorical with ≤ 10 values
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,9 @@ def plan_stream(
     size = max(1, int((options.memory_limit - scratch) // per_column))
     names = list(kinds)
     groups = tuple(tuple(names[i : i + size]) for i in range(0, len(names), size))
-    return StreamPlan(str(reference), str(current), n_ref, n_cur, kinds, groups, options)
+    integers = frozenset(c for c in kinds if pa.types.is_integer(ref_ds.schema.field(c).type))
+    return StreamPlan(str(reference), str(current), n_ref, n_cur, kinds, groups, options,
+                      integers)
 
 
 def evaluate_group(plan: StreamPlan, columns: Sequence[str]) -> GroupResult:
@@ -162,17 +170,19 @@ def evaluate_group(plan: StreamPlan, columns: Sequence[str]) -> GroupResult:
     cur_values = _read_numeric(plan.current, numeric, plan.current_rows, options.row_chunk)
 
     def one(name: str) -> tuple[FeatureDrift | None, list[MetricValue], int, Any, Any]:
-        return _numeric_column(name, ref_values.pop(name), cur_values.pop(name), options)
+        return _numeric_column(name, ref_values.pop(name), cur_values.pop(name), options,
+                               integer=name in plan.integers)
 
     with ThreadPoolExecutor(max_workers=options.n_jobs) as pool:
         numeric_results = list(pool.map(one, numeric))
     drifts = [r[0] for r in numeric_results if r[0] is not None]
     quality = [v for r in numeric_results for v in r[1]]
     missing_cells = sum(r[2] for r in numeric_results)
-    ref_profiles = [r[3] for r in numeric_results]
-    cur_profiles = [r[4] for r in numeric_results]
-    ref_categories: dict[str, CategoryCounts] = {}
-    cur_categories: dict[str, CategoryCounts] = {}
+    profiled = [(name, r[3], r[4]) for name, r in zip(numeric, numeric_results, strict=True)]
+    ref_profiles = [ref for _, ref, _ in profiled if not isinstance(ref, CategoryCounts)]
+    cur_profiles = [cur for _, _, cur in profiled if not isinstance(cur, CategoryCounts)]
+    ref_categories = {n: ref for n, ref, _ in profiled if isinstance(ref, CategoryCounts)}
+    cur_categories = {n: cur for n, _, cur in profiled if isinstance(cur, CategoryCounts)}
     if categorical:
         ref_frame = _read_frame(plan.reference, categorical)
         cur_frame = _read_frame(plan.current, categorical)
@@ -311,8 +321,12 @@ def _read_frame(source: str, columns: list[str]) -> pd.DataFrame:
 # -- one column ----------------------------------------------------------------------------------
 
 
-def _numeric_column(name: str, ref: np.ndarray, cur: np.ndarray, options: StreamOptions):
-    quality, cur_missing = _numeric_quality(name, ref, cur)
+def _numeric_column(name: str, ref: np.ndarray, cur: np.ndarray, options: StreamOptions,
+                    *, integer: bool = False):
+    kind: ColumnKind = "numeric"
+    if integer and _distinct_at_most(ref, INTEGER_CARDINALITY_LIMIT):
+        kind = "categorical"  # Evidently's rule, as `drift.column_kinds`: few integer values
+    quality, cur_missing = _numeric_quality(name, ref, cur, kind)
     ref_sorted, ref_dropped = _finite_sorted(ref)
     cur_sorted, cur_dropped = _finite_sorted(cur)
     del ref, cur
@@ -320,17 +334,26 @@ def _numeric_column(name: str, ref: np.ndarray, cur: np.ndarray, options: Stream
         batch = "reference" if len(ref_sorted) == 0 else "current"
         raise InputDataError(f"column {name!r} has no non-missing values in the {batch} batch; "
                              "drift needs at least one value on each side (drop the column)")
-    ref_profile = profile_sorted(name, ref_sorted, ref_dropped)
-    cur_profile = profile_sorted(name, cur_sorted, cur_dropped, ref_profile.edges)
+    if kind == "categorical":  # profiled like the in-memory path profiles such a column
+        ref_profile: Any = _integer_counts(ref_sorted, ref_dropped)
+        cur_profile: Any = _integer_counts(cur_sorted, cur_dropped)
+    else:
+        ref_profile = profile_sorted(name, ref_sorted, ref_dropped)
+        cur_profile = profile_sorted(name, cur_sorted, cur_dropped, ref_profile.edges)
     drift = None
     if options.exact:
         (drift,) = feature_drift(
             pd.DataFrame({name: ref_sorted}, copy=False),
             pd.DataFrame({name: cur_sorted}, copy=False),
-            columns=[name], kinds={name: "numeric"}, method=options.method,
+            columns=[name], kinds={name: kind}, method=options.method,
             threshold=options.threshold, n_jobs=1,
         )
     return drift, quality, cur_missing, ref_profile, cur_profile
+
+
+def _integer_counts(values: np.ndarray, missing: int) -> CategoryCounts:
+    counts = CategoryCounts.of(pd.Series(values.astype(np.int64)))
+    return CategoryCounts(counts.top, counts.other, missing)
 
 
 def _finite_sorted(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -344,13 +367,23 @@ def _finite_sorted(values: np.ndarray) -> tuple[np.ndarray, int]:
     return kept, len(values) - len(kept)
 
 
-def _numeric_quality(name: str, ref: np.ndarray, cur: np.ndarray
+def _distinct_at_most(values: np.ndarray, limit: int) -> bool:
+    present = values[~np.isnan(values)]
+    return len(np.unique(present[: 100 * limit])) <= limit and len(np.unique(present)) <= limit
+
+
+def _numeric_quality(name: str, ref: np.ndarray, cur: np.ndarray, kind: ColumnKind
                      ) -> tuple[list[MetricValue], int]:
-    """missing_share and out_of_range_share exactly as `metrics.quality` defines them."""
+    """missing_share and out_of_range_share (unseen_category_share for an integer column
+    analysed as categorical) exactly as `metrics.quality` defines them."""
     cur_missing = int(np.isnan(cur).sum())
     values = [MetricValue("missing_share", cur_missing / len(cur), name)]
     ref_present = ref[~np.isnan(ref)]
     cur_present = cur[~np.isnan(cur)]
+    if kind == "categorical":
+        unseen = ~np.isin(cur_present, np.unique(ref_present))
+        share = float(unseen.mean()) if len(cur_present) else float("nan")
+        return [*values, MetricValue("unseen_category_share", share, name)], cur_missing
     if len(ref_present) and len(cur_present):
         low, high = ref_present.min(), ref_present.max()
         share = float(np.mean((cur_present < low) | (cur_present > high)))

@@ -1,0 +1,130 @@
+"""Streaming evaluation of Parquet sources: the in-memory numbers, within a memory limit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scenarist.errors import InputDataError
+from scenarist.metrics.drift import column_kinds, drift_share, feature_drift
+from scenarist.metrics.quality import data_quality
+from scenarist.profiles import profile_batches
+from scenarist.profiles.streaming import StreamOptions, combine, evaluate_group, plan_stream
+
+
+def _frame(rng, rows, shift):
+    frame = pd.DataFrame({
+        "f32": rng.normal(shift, 1, rows).astype(np.float32),
+        "wide": rng.lognormal(shift, 1, rows),
+        "count": pd.array(rng.integers(0, 50, rows), dtype="Int64"),  # numeric integer
+        "level": rng.integers(0, 4 + int(shift > 0), rows),  # ≤ 10 values: categorical
+        "city": rng.choice(["paris", "lyon", "nice"] + (["lille"] if shift else []), rows),
+    })
+    frame.loc[rng.random(rows) < 0.05, "wide"] = np.nan
+    frame.loc[3, "wide"] = np.inf
+    frame.loc[rng.random(rows) < 0.02, "count"] = pd.NA
+    return frame
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stream")
+    rng = np.random.default_rng(5)
+    reference, current = _frame(rng, 6_000, 0.0), _frame(rng, 5_000, 0.3)
+    reference.to_parquet(folder / "reference.parquet")
+    (folder / "current").mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(current)), 3)):  # a dataset directory
+        current.iloc[part].to_parquet(folder / "current" / f"part-{i}.parquet")
+    return folder, reference, current
+
+
+def _run(folder, options, **kwargs):
+    plan = plan_stream(folder / "reference.parquet", folder / "current", options=options,
+                       **kwargs)
+    return plan, combine(plan, [evaluate_group(plan, group) for group in plan.groups])
+
+
+def _values(computed):
+    return {(v.metric, v.feature): v.value for v in computed.values}
+
+
+def test_streaming_gives_the_in_memory_numbers(batches):
+    folder, reference, current = batches
+    # 3 columns of 11,000 rows per group, chunks of 700 rows: many groups and chunks
+    options = StreamOptions(memory_limit=8 * 11_000 * (3 + 7 * 2), row_chunk=700)
+    plan, (computed, current_profile, reference_profile) = _run(folder, options)
+    assert len(plan.groups) == 2 and computed.details["streaming"]["column_groups"] == 2
+    kinds = column_kinds(reference)
+    assert kinds["level"] == "categorical" and computed.details["column_kinds"]["level"] == (
+        "categorical")
+    got = _values(computed)
+    drifts = feature_drift(reference, current, kinds=kinds, n_jobs=1)
+    for d in drifts:
+        for stat, value in d.stats.items():
+            assert got[(stat, d.feature)] == pytest.approx(value, rel=1e-12, abs=1e-300), stat
+        assert got[("drifted", d.feature)] == float(d.drifted)
+        assert computed.details["drift_methods"][d.feature] == d.method
+    assert got[("drift_share", None)] == drift_share(drifts)
+    for v in data_quality(reference, current, kinds=kinds):
+        assert got[(v.metric, v.feature)] == pytest.approx(v.value, nan_ok=True), v.key
+    assert computed.row_count == 5_000 and computed.reference_row_count == 6_000
+    assert current_profile.rows == 5_000 and current_profile.edges_digest == (
+        reference_profile.edges_digest)
+    assert set(current_profile.numeric) == {"f32", "wide", "count"}
+    assert set(current_profile.categorical) == {"level", "city"}
+    # profiled exactly as an in-memory evaluation profiles the same batches
+    in_memory_current, in_memory_reference = profile_batches(reference, current, kinds)
+    assert in_memory_reference.edges_digest == reference_profile.edges_digest
+    np.testing.assert_array_equal(in_memory_current.counts, current_profile.counts)
+    assert in_memory_current.categorical == current_profile.categorical
+
+
+def test_approximate_streaming_keeps_psi_exact_and_ks_within_its_bound(batches):
+    folder, _reference, _current = batches
+    _plan, (exact, _, _) = _run(folder, StreamOptions())
+    _plan, (approx, _, _) = _run(folder, StreamOptions(exact=False))
+    want, got = _values(exact), _values(approx)
+    for column in ("f32", "wide", "count"):
+        assert got[("psi", column)] == pytest.approx(want[("psi", column)], rel=1e-12)
+        assert got[("ks_statistic", column)] <= want[("ks_statistic", column)] + 1e-12
+        assert want[("ks_statistic", column)] <= (
+            got[("ks_statistic", column)] + got[("ks_statistic_error", column)])
+    assert approx.details["streaming"]["exact"] is False
+
+
+def test_streaming_reads_any_fsspec_url(batches):
+    import fsspec
+
+    folder, reference, current = batches
+    memory = fsspec.filesystem("memory")
+    for name in ("reference", "current"):
+        with memory.open(f"/scenarist-test/{name}.parquet", "wb") as handle:
+            (reference if name == "reference" else current).to_parquet(handle)
+    plan = plan_stream("memory://scenarist-test/reference.parquet",
+                       "memory://scenarist-test/current.parquet", columns=["f32", "city"])
+    computed, _, _ = combine(plan, [evaluate_group(plan, g) for g in plan.groups])
+    _plan, (local, _, _) = _run(folder, StreamOptions(), columns=["f32", "city"])
+    assert _values(computed) == _values(local)
+
+
+def test_streaming_says_what_is_wrong(batches, tmp_path):
+    folder, reference, _current = batches
+    with pytest.raises(InputDataError, match="does not exist"):
+        plan_stream(tmp_path / "nope.parquet", folder / "current")
+    with pytest.raises(InputDataError, match="raise memory_limit to at least"):
+        plan_stream(folder / "reference.parquet", folder / "current",
+                    options=StreamOptions(memory_limit=100_000))
+    with pytest.raises(InputDataError, match=r"\['ghost'\] are not in the reference"):
+        plan_stream(folder / "reference.parquet", folder / "current", columns=["ghost"])
+    reference[["f32"]].assign(extra=1.0).to_parquet(tmp_path / "ref.parquet")
+    with pytest.raises(InputDataError, match=r"\['extra'\] of the reference are not in the "
+                       "current batch"):
+        plan_stream(tmp_path / "ref.parquet", folder / "current")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(InputDataError, match="cannot open"):
+        plan_stream(tmp_path / "bad.parquet", folder / "current")
+    pd.DataFrame({"when": pd.date_range("2026-01-01", periods=3)}).to_parquet(
+        tmp_path / "dates.parquet")
+    with pytest.raises(InputDataError, match="'when' has type timestamp"):
+        plan_stream(tmp_path / "dates.parquet", tmp_path / "dates.parquet", columns=["when"])
