@@ -32,9 +32,10 @@ queued before the crash is not sent twice).
 What triggers it: the scenario step `{type: revise_evaluations, store: X}` on a schedule (e.g.
 daily, after labels are loaded), `scenarist store revise X` or this function. Corrections of
 labels that were already logged (same count) are not detected: use `force` (`--force`).
-Stores fed by datasets are revised by re-evaluating the batch with its labels and
-`revision=` (`EvaluationStore.evaluate(..., revision="labels arrived")`), then
-`revise_verdicts`.
+Stores fed by datasets are revised by re-evaluating the batch once it has its labels, as a
+revision: `scenarist store evaluate X --var quarter=2017Q4 --revision "labels arrived"`, or
+`build_evaluation(..., revision=...)` / `EvaluationStore.evaluate(..., revision=...)` and then
+`revise_verdicts` (steps 2–4 above).
 """
 
 from __future__ import annotations
@@ -260,7 +261,8 @@ def _deployment(project: Project, store: str) -> Any:
     if spec.deployment is None:
         raise ConfigError([ConfigProblem(file, f"evaluation_stores.{store}", (
             f"store {store!r} is fed by datasets, not a deployment: revise an evaluation by "
-            "re-evaluating its batch with the labels (EvaluationStore.evaluate(..., "
-            "revision='labels arrived')), then scenarist.revise_verdicts"))])
+            "re-evaluating its batch once it has the labels: `scenarist store evaluate "
+            f"{store} --var … --revision 'labels arrived'` (Python: build_evaluation(..., "
+            "revision=...), then revise_verdicts)"))])
     connection = project.connections.get(spec.connection)
     return Deployment.get(spec.deployment, url=connection.resolved_url() if connection else None)

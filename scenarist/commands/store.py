@@ -22,6 +22,7 @@ from scenarist.commands.common import (
 )
 from scenarist.commands.profiles import store_window_drift, stream_store
 from scenarist.config import load_project
+from scenarist.errors import ConfigError
 from scenarist.metrics import sufficiency
 from scenarist.stores.revisions import metric_key
 
@@ -41,13 +42,28 @@ def store_evaluate(
         bool, typer.Option("--stream", help="Stream the Parquet datasets in column groups "
                            "within the store's memory_limit (as `streaming: true` does).")
     ] = False,
+    revision: Annotated[
+        str | None, typer.Option("--revision", help="Replace the label's evaluation as a new "
+                                 "revision with this reason (e.g. 'labels arrived'), re-run the "
+                                 "checks that had judged it and message changed verdicts.")
+    ] = None,
     project: ProjectOption = Path("."),
 ) -> None:
     """Evaluate the store's input batch and append (or replace) it in the store."""
     variables = parse_variables(var or [])
     loaded = load_project(project)
     spec = loaded.evaluation_stores.get(store)
-    if stream or (spec is not None and spec.streaming):
+    if revision is not None:
+        if stream:
+            raise ConfigError("--stream and --revision do not go together: streamed "
+                              "evaluations have no label-dependent metrics to revise")
+        from scenarist.revisions import revise_verdicts
+
+        with delayed_progress() as on_stage:
+            evaluation = build_evaluation(loaded, store, variables, on_stage=on_stage,
+                                          revision=revision)
+        revised = revise_verdicts(loaded, store, evaluation)
+    elif stream or (spec is not None and spec.streaming):
         evaluation = stream_store(loaded, store, variables)
     else:
         with delayed_progress() as on_stage:
@@ -61,6 +77,8 @@ def store_evaluate(
     )
     top = evaluation.details.get("top_drifted_features") or []
     out.print(f"drifted features: {', '.join(top) if top else 'none'}")
+    if revision is not None:
+        _print_revised(revised)
 
 
 @app.command("show")
@@ -198,12 +216,7 @@ def store_revise(
 
     report = revise_evaluations(load_project(project), store, labels=label or None, force=force)
     for revised in report.revised:
-        out.print(f"[green]revised[/] {escape(revised.label)!r} (revision {revised.revision}: "
-                  f"{escape(revised.reason)}): {len(revised.changes)} metric(s) changed")
-        for verdict in revised.verdicts:
-            told = ", ".join(revised.messages) or "no reporter had alerted on it"
-            out.print(f"  {escape(verdict.check)!r}: {verdict.headline()} — messages: "
-                      f"{escape(told)}")
+        _print_revised(revised)
     for waiting, reason in report.waiting.items():
         out.print(f"{escape(waiting)!r}: labels not ready ({escape(reason)})")
     for failed, error in report.failed.items():
@@ -212,6 +225,16 @@ def store_revise(
               f"{len(report.waiting)} waiting for labels, {len(report.failed)} failed")
     if report.failed:
         raise typer.Exit(1)
+
+
+def _print_revised(revised) -> None:
+    """One revised evaluation: its revision, and each verdict it changed with who was told."""
+    out.print(f"[green]revised[/] {escape(revised.label)!r} (revision {revised.revision}: "
+              f"{escape(revised.reason)}): {len(revised.changes)} metric(s) changed")
+    for verdict in revised.verdicts:
+        told = ", ".join(revised.messages) or "no reporter had alerted on it"
+        out.print(f"  {escape(verdict.check)!r}: {verdict.headline()} — messages: "
+                  f"{escape(told)}")
 
 
 @app.command("revisions")

@@ -121,3 +121,31 @@ def test_no_estimate_from_too_few_rows(binary):
     assert np.isnan(evaluation.metric("estimated_accuracy"))
     assert "insufficient data: 12 rows" in evaluation.details["insufficient_data"][
         "estimated_accuracy"]
+
+
+def test_store_evaluate_revision_on_a_dataset_store(project_copy):
+    from typer.testing import CliRunner
+
+    from scenarist.cli import app
+
+    runner = CliRunner()
+    p = ["--project", str(project_copy)]
+    batch = project_copy / "data" / "transactions_2017Q4.parquet"
+    labelled = pd.read_parquet(batch)
+    labelled.drop(columns=TARGET).to_parquet(batch)  # the labels are not there yet
+    first = runner.invoke(app, ["store", "evaluate", "the_MES", "--var", "quarter=2017Q4", *p])
+    assert first.exit_code == 0, first.output
+    checked = runner.invoke(app, ["checks", "run", "the_MES", "auc above 0.7", *p])
+    assert "EMPTY" in checked.output
+
+    labelled.to_parquet(batch)  # they arrived
+    revised = runner.invoke(app, ["store", "evaluate", "the_MES", "--var", "quarter=2017Q4",
+                                  "--revision", "labels arrived", *p])
+    assert revised.exit_code == 0, revised.output
+    text = " ".join(revised.output.split())
+    assert "revised '2017Q4' (revision 1: labels arrived)" in text
+    assert "'auc above 0.7': verdict revised: EMPTY → " in text
+    assert "no reporter had alerted on it" in text
+    streamed = runner.invoke(app, ["store", "evaluate", "the_MES", "--var", "quarter=2017Q4",
+                                   "--stream", "--revision", "x", *p])
+    assert streamed.exit_code == 1 and "do not go together" in streamed.output
