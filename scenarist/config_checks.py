@@ -241,6 +241,12 @@ def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
         refer((*loc, "connection"), "connection", "connections",
               spec.get("connection", default_store), True)
         template((*loc, "label"), spec.get("label"))
+        metrics = spec.get("metrics")
+        for metric, custom in (metrics.items() if isinstance(metrics, Mapping) else []):
+            if isinstance(custom, Mapping):
+                problems += _check_function_problems(
+                    {"type": "python", "function": custom.get("python")},
+                    (*loc, "metrics", metric, "python"), where, root)
         secondary = spec.get("secondary_datasets")
         for i, join in enumerate(secondary if isinstance(secondary, list) else []):
             if isinstance(join, Mapping):
