@@ -230,8 +230,10 @@ class EvaluationStore:
             raise NotFoundError(
                 f"evaluation {label!r} of store {self.name!r} has no segment {segment!r}; "
                 f"segments: {', '.join(known) or 'none (set segment_by on the store)'}")
-        return replace(evaluation, segment=segment, details={
-            **evaluation.details, "segment": known[segment]})
+        facts = known[segment]
+        return replace(evaluation, segment=segment, row_count=int(facts.get("rows", 0)),
+                       reference_row_count=int(facts.get("reference_rows", 0)),
+                       details={**evaluation.details, "segment": facts})
 
     def export(self, label: str, output: Path | str, format: str | None = None) -> Path:
         """Write the rows behind evaluation `label` (features, additional data, labels, the

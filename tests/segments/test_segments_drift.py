@@ -78,7 +78,8 @@ def test_segment_metrics_match_scipy_on_the_segment_rows(drifted):
         ref = reference.loc[reference.device == device, "x1"]
         expected = stats.ks_2samp(ref, cur)
         assert part.metric("ks_statistic", "x1") == pytest.approx(expected.statistic, abs=1e-12)
-        assert part.metric("row_count") == len(cur)
+        assert part.metric("row_count") == part.row_count == len(cur)
+        assert part.reference_row_count == len(ref) and part.segment == f"device={device}"
         assert evaluation.details["segments"][f"device={device}"]["reference_rows"] == len(ref)
     assert store.get("Q1").metric("ks_statistic", "x1") == pytest.approx(
         stats.ks_2samp(reference.x1, current.x1).statistic, abs=1e-12)
