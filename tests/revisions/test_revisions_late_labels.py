@@ -172,3 +172,28 @@ def test_an_interrupted_revision_is_finished_by_the_next_pass(monitored, smtp_in
     assert smtp_inbox.subjects()[-1].startswith("[scenarist] verdict revised: WARNING → OK")
     assert revise_evaluations(loaded, "prod_MES").up_to_date == ["october"]
     assert len(smtp_inbox.messages) == 2
+
+
+def test_a_verdict_revised_to_warning_alerts_through_the_revising_scenario(monitored, smtp_inbox):
+    """The first labels looked fine (no alert went out); the late ones are all wrong. Nobody
+    was alerted on this evaluation, so the revising scenario's own reporter tells."""
+    project, deployment, ids, predictions = monitored
+    deployment.log_labels(ids[:FIRST], predictions[:FIRST])  # the early labels: all correct
+    path = project / "scenarist.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["scenarios"]["Revise"]["reporters"] = [{
+        "name": "Revised", "type": "mail", "to": ["ops@example.com"], "on": ["WARNING"],
+        "subject": "{% for c in checks %}{{ c.name }} now {{ c.outcome }}{% endfor %}",
+        "body": "revised"}]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert run_scenario(project, "Production monitor").outcome == "SUCCESS"
+    assert smtp_inbox.subjects() == []
+
+    wrong = np.where(predictions[FIRST:] == 1, 0, 1)
+    deployment.log_labels(ids[FIRST:], wrong)
+    revised = run_scenario(project, "Revise")
+    assert revised.outcome == "WARNING"
+    assert [c["outcome"] for c in revised.checks] == ["WARNING"]
+    assert smtp_inbox.subjects() == ["prod accuracy now WARNING"]
+    (revision,) = open_store(load_project(project), "prod_MES").revisions("october")
+    assert revision.verdicts == {"prod accuracy": ("OK", "WARNING")}
