@@ -90,7 +90,10 @@ def _alert_rows(engine: Engine, run_id: str) -> list[Any]:
         rows = conn.execute(select(t.c.scenario, t.c.reporter, t.c.type, t.c.recipients,
                                    t.c.subject, t.c.created_at)
                             .where(t.c.run_id == run_id).order_by(t.c.id)).all()
-    return list({(r.scenario, r.reporter): r for r in rows}.values())
+    first: dict[tuple[str, str], Any] = {}
+    for row in rows:  # the alert itself, not a later message of the run (a recovery)
+        first.setdefault((row.scenario, row.reporter), row)
+    return list(first.values())
 
 
 def _run_id(run: str, revised: Any) -> str:
