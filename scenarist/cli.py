@@ -11,6 +11,8 @@
     scenarist outbox list | retry [ID…] | purge [ID…]
     scenarist report STORE [--label L] [-o report.html]
     scenarist export STORE [--label L] [--format parquet|csv] [-o FILE]
+    scenarist deployments export ID -o FILE [--start --end | --batch B]
+    scenarist deployments secondary ID [--dataset NAME=FILE --key K | --clear]
     scenarist demo [--dir DIR] [--smtp HOST:PORT]
     scenarist init --example fraud DIR
     scenarist serve --model DEPLOYMENT_ID=model.joblib [--host H --port P]

@@ -1,17 +1,20 @@
 """`scenarist deployments …`: read a deployment's monitoring (list, show, stats, drift, accuracy,
-batches). Writing (logging predictions and labels) is done from Python or a server."""
+batches), export its logged rows, set its secondary datasets. Writing (logging predictions and
+labels) is done from Python or a server."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from scenarist.commands.common import fmt, friendly_errors, out
 from scenarist.deployments import Deployment, DeploymentListFilters
-from scenarist.errors import NotFoundError
+from scenarist.errors import ConfigError, InputDataError, NotFoundError
 
 app = typer.Typer(help="Monitor models in production: predictions, service stats, drift, "
                   "accuracy, batches.", no_args_is_help=True)
@@ -185,3 +188,80 @@ def deployments_batches(deployment: IdArgument, url: UrlOption = None) -> None:
                       f"{b.start_time:%Y-%m-%d %H:%M}" if b.start_time else "-",
                       f"{b.end_time:%Y-%m-%d %H:%M}" if b.end_time else "-")
     out.print(table)
+
+
+@app.command("export")
+@friendly_errors
+def deployments_export(
+    deployment: IdArgument,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet or CSV file.")],
+    start: StartOption = None,
+    end: EndOption = None,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", "-b", help="Only this monitoring batch (id or name); its whole time span "
+        "unless --start/--end are given.")] = None,
+    format: Annotated[Literal["parquet", "csv"] | None, typer.Option(
+        "--format", "-f", help="parquet or csv (default: from the file suffix).")] = None,
+    url: UrlOption = None,
+) -> None:
+    """The logged rows of a window or batch: features, additional data, predictions, labels,
+    warnings."""
+    dep = Deployment.get(deployment, url=url)
+    path = dep.export(output, start=start, end=end, batch=batch, format=format)
+    out.print(f"exported the logged rows of {dep.id} to [bold]{escape(str(path))}[/]")
+
+
+@app.command("secondary")
+@friendly_errors
+def deployments_secondary(
+    deployment: IdArgument,
+    dataset: Annotated[str | None, typer.Option(
+        help="Set a new config joining NAME=FILE (.csv or .parquet) to every logged row.")] = None,
+    key: Annotated[list[str] | None, typer.Option(help="Key column (repeatable).")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        help="Column to join (repeatable; default: every column but the key).")] = None,
+    on_missing: Annotated[Literal["report", "error"], typer.Option(
+        help="A logged row whose key the dataset lacks: report (kept, counted) or error.")
+    ] = "report",
+    clear: Annotated[bool, typer.Option(help="Set a new, empty config (stop joining).")] = False,
+    url: UrlOption = None,
+) -> None:
+    """The deployment's secondary dataset configs (the active one last); --dataset or --clear
+    sets a new one, its id kept in the history."""
+    dep = Deployment.get(deployment, url=url)
+    if dataset is not None or clear:
+        if dataset is not None and clear:
+            raise ConfigError("give --dataset NAME=FILE or --clear, not both")
+        datasets, joins = {}, []
+        if dataset is not None:
+            name, _, file = dataset.partition("=")
+            if not name or not file or not key:
+                raise ConfigError("--dataset takes NAME=FILE and needs --key, e.g. --dataset "
+                                  "merchants=merchants.csv --key merchant_id")
+            datasets[name] = _read_table(Path(file))
+            joins.append({"dataset": name, "key": key, "columns": column or None,
+                          "on_missing": on_missing})
+        config = dep.update_secondary_dataset_config(datasets, joins)
+        out.print(f"secondary dataset config {config.id} is active for {dep.id}")
+    history = dep.get_secondary_dataset_config_history()
+    if history.empty:
+        out.print(f"deployment {dep.id} has no secondary dataset config")
+        return
+    table = Table(title=f"secondary dataset configs of {escape(dep.label)}")
+    for name in ("id", "created", "datasets", "active"):
+        table.add_column(name, no_wrap=name == "id")
+    for _, row in history.iterrows():
+        table.add_row(row["id"], f"{row['created_at']:%Y-%m-%d %H:%M:%S}",
+                      escape(", ".join(row["datasets"]) or "(none)"),
+                      "yes" if row["active"] else "")
+    out.print(table)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputDataError(f"{path} does not exist")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path)
+    raise InputDataError(f"cannot read {path}: name it .csv or .parquet")

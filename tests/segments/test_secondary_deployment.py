@@ -99,3 +99,38 @@ def test_bad_configs_are_config_errors(deployment):
     with pytest.raises(ConfigError, match="invalid secondary dataset join"):
         dep.update_secondary_dataset_config({"merchants": merchants()}, [{"dataset": "x"}])
     assert dep.get_secondary_dataset_config() is None
+
+
+def test_cli_sets_secondary_configs_and_exports(deployment, tmp_path):
+    from typer.testing import CliRunner
+
+    from scenarist.cli import app
+
+    dep, estimator, _ = deployment
+    url = dep._engine.url.render_as_string(hide_password=False)
+    merchants().to_csv(tmp_path / "merchants.csv", index=False)
+    runner = CliRunner()
+    base = ["deployments", "secondary", dep.id, "--url", url]
+    missing_key = runner.invoke(app, [*base, "--dataset", f"merchants={tmp_path}/merchants.csv"])
+    assert missing_key.exit_code == 1 and "needs --key" in missing_key.output
+    result = runner.invoke(app, [*base, "--dataset", f"merchants={tmp_path}/merchants.csv",
+                                 "--key", "merchant_id", "--column", "merchant_risk"],
+                           terminal_width=200)
+    assert result.exit_code == 0, result.output
+    config = dep.get_secondary_dataset_config()
+    assert f"secondary dataset config {config.id} is active" in result.output
+    assert config.joins[0].columns == ["merchant_risk"]
+
+    rows = frame(50, 6)
+    _log(dep, estimator, rows, START)
+    output = tmp_path / "rows.csv"
+    exported = runner.invoke(app, ["deployments", "export", dep.id, "--url", url, "-o",
+                                   str(output), "--start", "2024-05-01T00:00Z", "--end",
+                                   "2024-05-01T01:00Z"])
+    assert exported.exit_code == 0, exported.output
+    assert pd.read_csv(output)["merchant_risk"].tolist() == pytest.approx(
+        (rows["merchant_id"] / 50).tolist())
+
+    cleared = runner.invoke(app, [*base, "--clear"], terminal_width=200)
+    assert cleared.exit_code == 0 and "(none)" in cleared.output
+    assert dep.get_secondary_dataset_config().joins == ()
