@@ -112,6 +112,11 @@ def store_show(
     for label, facts in details.items():
         for note in sufficiency.summary(facts):  # why metrics have no value (min_rows)
             out.print(f"{escape(str(label))}: no value: {escape(note)}", highlight=False)
+    for label, facts in details.items():
+        if facts.get("revision"):  # revised by late labels (scenarist.revisions)
+            out.print(f"{escape(str(label))}: revision {facts['revision']} after late labels "
+                      f"(scenarist store revisions {escape(store)} {escape(str(label))!r})",
+                      highlight=False)
 
 
 @app.command("history")

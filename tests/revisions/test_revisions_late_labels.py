@@ -149,6 +149,8 @@ def test_store_revise_and_revisions_commands(monitored, smtp_inbox):
     assert listed.exit_code == 0, listed.output
     assert "late labels: 300 → 1000" in listed.output and "accuracy" in listed.output
     assert smtp_inbox.subjects()[-1].startswith("[scenarist] verdict revised: WARNING → OK")
+    shown = runner.invoke(app, ["store", "show", "prod_MES", *p])
+    assert "october: revision 1 after late labels" in shown.output, shown.output
     history = runner.invoke(app, ["store", "history", "prod_MES", "accuracy", *p])
     assert "0.5 → 0.85 (revision 1)" in history.output, history.output
     forced = runner.invoke(app, ["store", "revise", "prod_MES", "--force", "-l", "october", *p])
