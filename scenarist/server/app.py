@@ -218,14 +218,17 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         """Log predictions made elsewhere (same checks as Deployment.log_batch)."""
         deployment = Deployment.get(deployment_id, url=server.url)
         frame = pd.DataFrame.from_records([r.features for r in body.rows])
+        extra = None if all(r.additional_data is None for r in body.rows) else \
+            pd.DataFrame.from_records([r.additional_data or {} for r in body.rows])
         with server.models.lock(deployment_id):
             result = deployment.log_batch(
                 [r.sample_id for r in body.rows], [r.timestamp for r in body.rows], frame,
                 [r.prediction for r in body.rows],
                 None if any(r.probability is None for r in body.rows)
                 else [r.probability for r in body.rows], body.batch_id,
-                request_ms=body.request_ms)
-        return {"rows": result.rows, "warnings": result.warnings, "batch_id": result.batch_id}
+                request_ms=body.request_ms, additional_data=extra)
+        return {"rows": result.rows, "warnings": result.warnings, "batch_id": result.batch_id,
+                "secondary_missing": dict(result.secondary_missing)}
 
     @app.post("/deployments/{deployment_id}/actuals", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])

@@ -19,6 +19,9 @@ class LoggedPrediction(_Body):
     features: dict[str, Any] = Field(description="Feature name → value.")
     prediction: Any = Field(description="The predicted class or value.")
     probability: float | None = Field(None, description="Positive-class probability (binary).")
+    additional_data: dict[str, Any] | None = Field(
+        None, description="Columns that are not features (device, region), kept beside them "
+        "for segments and export.")
 
 
 class PredictionLogs(_Body):

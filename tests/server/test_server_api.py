@@ -258,3 +258,19 @@ def test_prediction_logs_actuals_accuracy_and_drift(client, running, deployment,
     bad_window = client.get(f"{base}/serviceStats", params={"start": "yesterday-ish"},
                             headers=auth(keys["read"]))
     assert 400 <= bad_window.status_code < 500
+
+
+def test_prediction_logs_keep_additional_data(client, running, deployment, keys, tmp_path):
+    base = f"{running.base_url}/deployments/{deployment.id}"
+    rows = [{"sample_id": f"add-{i}", "timestamp": "2031-01-01T00:00:00+00:00",
+             "features": {"x1": float(i), "x2": 0.5}, "prediction": 1, "probability": 0.7,
+             "additional_data": {"device": device}}
+            for i, device in enumerate(["mobile", "tablet", "mobile"])]
+    logged = client.post(f"{base}/predictionLogs", json={"rows": rows},
+                         headers=auth(keys["ingest"]))
+    assert logged.status_code == 200, logged.text
+    assert logged.json()["secondary_missing"] == {}
+    exported = pd.read_parquet(deployment.export(tmp_path / "rows.parquet",
+                                                 start="2031-01-01T00:00Z",
+                                                 end="2031-01-01T01:00Z"))
+    assert exported["device"].tolist() == ["mobile", "tablet", "mobile"]
