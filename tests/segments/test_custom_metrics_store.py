@@ -46,7 +46,10 @@ STORE = {"segment_by": ["device"], "segment_min_rows": 100, "metrics": {
 CHECKS = {"approvals": {"store": "s", "metric": "approval_rate", "soft_min": 0.45},
           "approvals per device": {"store": "s", "metric": "approval_rate", "soft_min": 0.45,
                                    "segment": "all"},
-          "broken": {"store": "s", "metric": "broken", "soft_max": 1}}
+          "broken": {"store": "s", "metric": "broken", "soft_max": 1},
+          "approval drop per device": {"type": "relative_change", "store": "s",
+                                       "metric": "approval_rate", "direction": "decrease",
+                                       "soft_max_change": 0.5, "segment": "all"}}
 
 
 @pytest.fixture
@@ -95,6 +98,12 @@ def test_custom_metric_in_history_checks_and_report(evaluated, tmp_path):
                                                 else Outcome.WARNING)
     assert by[("approvals per device", "device=tablet")].outcome is Outcome.WARNING
     assert by[("broken", None)].outcome is Outcome.EMPTY
+    drop = by[("approval drop per device", "device=tablet")]  # vs Q1's tablet segment
+    q1_tablet = store.get("Q1", segment="device=tablet").metric("approval_rate")
+    q2_tablet = store.get("Q2", segment="device=tablet").metric("approval_rate")
+    assert drop.outcome is Outcome.WARNING and drop.value == pytest.approx(q2_tablet)
+    assert (q1_tablet - q2_tablet) / q1_tablet > 0.5
+    assert by[("approval drop per device", "device=mobile")].outcome is Outcome.OK
 
     html = write_report(project, "s", output=tmp_path / "r.html").read_text()
     assert 'id="history-approval_rate"' in html
