@@ -26,8 +26,8 @@ Profiles are merged only when made against the same reference edges (`edges_dige
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,7 +120,7 @@ class BatchProfile:
     def columns(self) -> list[str]:
         return [*self.numeric, *self.categorical]
 
-    @property
+    @functools.cached_property
     def edges_digest(self) -> str:
         """A digest of the columns and their edges: profiles merge only when it is equal."""
         digest = hashlib.sha256(json.dumps([self.numeric, sorted(self.categorical)]).encode())
@@ -150,8 +150,18 @@ class BatchProfile:
 
     # -- serialization -------------------------------------------------------------------------
 
-    def to_bytes(self, *, with_sketches: bool = True) -> tuple[bytes, bytes]:
-        """(summary, sketches) as bytes; `from_bytes` reads them back (sketches may be b"")."""
+    def to_bytes(self, *, with_sketches: bool = True, with_edges: bool = True
+                 ) -> tuple[bytes, bytes]:
+        """(summary, sketches) as bytes; `from_bytes` reads them back. `with_edges=False`
+        leaves out the edges (an evaluation's are its reference's: pass them back)."""
+        counts = self.counts
+        if counts.size and counts.max() < 2**31:
+            counts = counts.astype(np.int32)  # half the bytes a window drift reads
+        arrays = {"count": self.count, "missing": self.missing, "minimum": self.minimum,
+                  "maximum": self.maximum, "mean": self.mean, "m2": self.m2,
+                  "counts": counts, "sums": self.sums}
+        if with_edges:
+            arrays["edges"] = self.edges
         header = {
             "version": FORMAT_VERSION,
             "rows": self.rows,
@@ -160,42 +170,55 @@ class BatchProfile:
                 name: {"top": dict(c.top), "other": c.other, "missing": c.missing}
                 for name, c in self.categorical.items()
             },
+            "arrays": [[name, a.dtype.str, list(a.shape)] for name, a in arrays.items()],
         }
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-            count=self.count, missing=self.missing, minimum=self.minimum, maximum=self.maximum,
-            mean=self.mean, m2=self.m2, edges=self.edges, counts=self.counts, sums=self.sums,
-        )
+        encoded = json.dumps(header).encode()
+        parts = [len(encoded).to_bytes(8, "little"), encoded]
+        parts += [np.ascontiguousarray(a).tobytes() for a in arrays.values()]
         sketches = b""
         if with_sketches:
             lengths = np.array([len(s) for s in self.sketches], dtype=np.int64)
             sketches = lengths.tobytes() + b"".join(self.sketches)
-        return buffer.getvalue(), sketches
+        return b"".join(parts), sketches
 
     @classmethod
-    def from_bytes(cls, summary: bytes, sketches: bytes = b"") -> BatchProfile:
-        arrays = np.load(io.BytesIO(summary))
-        header = json.loads(arrays["header"].tobytes())
+    def from_bytes(cls, summary: bytes, sketches: bytes = b"", *,
+                   edges: np.ndarray | None = None, digest: str | None = None) -> BatchProfile:
+        """A profile from `to_bytes`' output; `edges` (and their known `digest`) when it was
+        written without them."""
+        size = int.from_bytes(summary[:8], "little")
+        header = json.loads(summary[8 : 8 + size])
         if header.get("version") != FORMAT_VERSION:
             raise InputDataError(f"profile format {header.get('version')} is not supported")
+        arrays, offset = {}, 8 + size
+        for name, dtype, shape in header["arrays"]:
+            count = int(np.prod(shape))
+            arrays[name] = np.frombuffer(summary, dtype=dtype, count=count,
+                                         offset=offset).reshape(shape)
+            offset += count * np.dtype(dtype).itemsize
+        if "edges" not in arrays and edges is None:
+            raise InputDataError("this profile was stored without its edges; pass the "
+                                 "reference's edges")
         numeric = tuple(header["numeric"])
         blobs: tuple[bytes, ...] = ()
         if sketches:
             lengths = np.frombuffer(sketches[: 8 * len(numeric)], dtype=np.int64)
             ends = 8 * len(numeric) + np.cumsum(lengths)
             blobs = tuple(sketches[end - n : end] for n, end in zip(lengths, ends, strict=True))
-        return cls(
+        profile = cls(
             rows=int(header["rows"]), numeric=numeric,
             count=arrays["count"], missing=arrays["missing"], minimum=arrays["minimum"],
             maximum=arrays["maximum"], mean=arrays["mean"], m2=arrays["m2"],
-            edges=arrays["edges"], counts=arrays["counts"], sums=arrays["sums"], sketches=blobs,
+            edges=arrays["edges"] if "edges" in arrays else edges,
+            counts=arrays["counts"].astype(np.int64), sums=arrays["sums"], sketches=blobs,
             categorical={
                 name: CategoryCounts(c["top"], int(c["other"]), int(c["missing"]))
                 for name, c in header["categorical"].items()
             },
         )
+        if digest is not None:
+            profile.__dict__["edges_digest"] = digest  # known: skip hashing the edges again
+        return profile
 
 
 @dataclass
@@ -231,13 +254,18 @@ def profile_sorted(
     below = np.searchsorted(sorted_values, edges, side="left")
     bounds = np.r_[0, below, len(sorted_values)]
     counts = np.diff(bounds).astype(np.int64)
-    sums = np.diff(np.r_[0.0, np.cumsum(sorted_values)][bounds])
+    sums = np.zeros(len(counts))
+    filled = counts > 0  # reduceat over the non-empty bins only: each ends where the next starts
+    if filled.any():
+        sums[filled] = np.add.reduceat(sorted_values, bounds[:-1][filled])
     sketch = datasketches.kll_doubles_sketch(KLL_K)
     n = len(sorted_values)
     if n:
         sketch.update(sorted_values)
         mean = float(np.mean(sorted_values))
-        m2 = float(np.sum(np.square(sorted_values - mean)))
+        deviations = sorted_values - mean
+        m2 = float(np.dot(deviations, deviations))
+        del deviations
         low, high = float(sorted_values[0]), float(sorted_values[-1])
     else:
         mean = m2 = low = high = float("nan")

@@ -407,16 +407,19 @@ class EvaluationStore:
                                 f"first (`scenarist store evaluate {self.name}`)")
         with database_errors(self._engine, f"read the profiles of store {self.name!r}"):
             reference = reference_profile(self._engine, self._id, sketches=sketches)
-            windows = evaluation_profiles(self._engine, self._id, labels, sketches=sketches)
+            windows = evaluation_profiles(self._engine, self._id, labels, reference,
+                                          sketches=sketches)
         return window_drift(reference, windows, labels=labels, method=method,
                             threshold=threshold, sketches=sketches)
 
     def profile(self, label: str | None = None, *, sketches: bool = True) -> BatchProfile:
         """The stored profile of evaluation `label`, or of the reference when None."""
         with database_errors(self._engine, f"read the profiles of store {self.name!r}"):
+            reference = reference_profile(self._engine, self._id, sketches=sketches)
             if label is None:
-                return reference_profile(self._engine, self._id, sketches=sketches)
-            return evaluation_profiles(self._engine, self._id, [label], sketches=sketches)[0]
+                return reference
+            return evaluation_profiles(self._engine, self._id, [label], reference,
+                                       sketches=sketches)[0]
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
 )
 
-from scenarist.errors import NotFoundError
+from scenarist.errors import InputDataError, NotFoundError
 from scenarist.profiles.profile import BatchProfile
 from scenarist.stores.schema import evaluations, metadata
 
@@ -85,11 +85,14 @@ def reference_profile(engine: Engine, store_id: int, *, sketches: bool = False) 
 
 
 def evaluation_profiles(
-    engine: Engine, store_id: int, labels: list[str], *, sketches: bool = False
+    engine: Engine, store_id: int, labels: list[str], reference: BatchProfile, *,
+    sketches: bool = False,
 ) -> list[BatchProfile]:
-    """The profiles of the evaluations `labels`, in that order; NotFoundError names the labels
-    that have none (evaluations recorded before profiles existed, or without raw data)."""
-    columns = [evaluations.c.label, profiles.c.summary]
+    """The profiles of the evaluations `labels`, in that order, on the edges of `reference`
+    (the store's reference profile). NotFoundError names the labels that have none
+    (evaluations recorded before profiles existed, or without raw data); InputDataError those
+    profiled against another reference."""
+    columns = [evaluations.c.label, profiles.c.edges_digest, profiles.c.summary]
     if sketches:
         columns.append(profiles.c.sketches)
     with engine.connect() as conn:
@@ -98,7 +101,13 @@ def evaluation_profiles(
             .join(evaluations, evaluations.c.id == profiles.c.evaluation_id)
             .where(evaluations.c.store_id == store_id, evaluations.c.label.in_(labels))
         ).all()
-    found = {row[0]: BatchProfile.from_bytes(*row[1:]) for row in rows}
+    other = sorted(row[0] for row in rows if row[1] != reference.edges_digest)
+    if other:
+        raise InputDataError(
+            f"evaluation(s) {', '.join(other)} were profiled against another reference than "
+            "the store's current one; choose evaluations made since the reference changed")
+    found = {row[0]: BatchProfile.from_bytes(*row[2:], edges=reference.edges, digest=row[1])
+             for row in rows}
     missing = [label for label in labels if label not in found]
     if missing:
         raise NotFoundError(
@@ -110,7 +119,7 @@ def evaluation_profiles(
 
 def _insert(conn: Connection, store_id: int, evaluation_id: int | None,
             profile: BatchProfile) -> None:
-    summary, sketches = profile.to_bytes()
+    summary, sketches = profile.to_bytes(with_edges=evaluation_id is None)  # the reference's
     conn.execute(insert(profiles).values(
         store_id=store_id, evaluation_id=evaluation_id, created_at=datetime.now(timezone.utc),
         row_count=profile.rows, edges_digest=profile.edges_digest, summary=summary,
