@@ -19,6 +19,7 @@ current (or reference) rows, or whose computation failed, has only `row_count` a
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from scenarist.metrics.values import MetricValue
 
 OTHER = "other"
 MISSING = "missing"
+MAX_NAME = 300  # the store's segment column is VARCHAR(300)
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,13 @@ class SegmentOptions:
 
 
 def segment_name(column: str, value: Any) -> str:
-    """"device=mobile": how a segment is named in the store, in checks and in reports."""
-    return f"{column}={value}"
+    """"device=mobile": how a segment is named in the store, in checks and in reports (past
+    MAX_NAME characters, cut and suffixed with a hash of the whole name, so it stays unique)."""
+    name = f"{column}={value}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    return f"{name[:MAX_NAME - 11]}…{digest}"
 
 
 def segment_values(column: str, current: pd.DataFrame, reference: pd.DataFrame,

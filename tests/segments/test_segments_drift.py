@@ -15,7 +15,7 @@ from scenarist.checking import run_checks, store_engine
 from scenarist.checks.outcome import Outcome
 from scenarist.config import load_project
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
-from scenarist.metrics.segments import SegmentOptions, segment_values
+from scenarist.metrics.segments import SegmentOptions, segment_name, segment_values
 from scenarist.reports.html import write_report
 from scenarist.stores.check_results import check_history
 
@@ -130,6 +130,9 @@ def test_segment_values_top_n_from_reference_missing_and_unseen():
     assert ref_labels.value_counts().to_dict() == {"a": 5, "b": 3, "other": 2}
     with pytest.raises(ValueError, match="at least 1"):
         SegmentOptions(by=("d",), top_n=0)
+    long_a, long_b = segment_name("d", "x" * 400), segment_name("d", "x" * 399 + "y")
+    assert len(long_a) == 300 and long_a != long_b
+    assert segment_name("d", "short") == "d=short"
 
 
 def test_unknown_segment_column_is_an_input_error(make_project):
