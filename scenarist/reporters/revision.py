@@ -5,10 +5,11 @@
 Who: for each changed check, the latest scenario run that judged it on that evaluation and
 queued messages (its outbox records); every reporter that queued one for that run gets the
 revision, to the same recipients (mail) or endpoint (webhook, its current spec). One message
-per alerting run and reporter lists all the checks the revision changed. It is an ordinary
-outbox message — delivery, retries, `scenarist outbox list|retry` work as for any alert — whose
-run id is the original run's with `/r<revision>-<store and label digest>`, so revising twice
-never queues the same message twice.
+per alerting run and reporter lists all the checks the revision changed; a webhook's payload
+takes its preset's shape (generic JSON with the verdicts, Slack text, a Teams Adaptive Card).
+It is an ordinary outbox message — delivery, retries, `scenarist outbox list|retry` work as for
+any alert — whose run id is the original run's with `/r<revision>-<store and label digest>`,
+so revising twice never queues the same message twice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from scenarist.reporters.delivery import find_spec
 from scenarist.stores import outbox
 from scenarist.stores.database import connect
 from scenarist.stores.outbox import Message, QueuedMessage, outbox_table
@@ -71,7 +73,8 @@ def queue_revision_messages(project: Any, engine: Engine, revised: Any) -> dict[
     queued = []
     for run, changes in by_run.items():
         for row in alerts[run]:
-            message = _message(row, revised, changes, run)
+            spec = find_spec(project, row.scenario, row.reporter)
+            message = _message(row, revised, changes, run, getattr(spec, "preset", "generic"))
             queued.append(QueuedMessage(project.project, row.scenario,
                                         _run_id(run, revised), message))
     ids = outbox.enqueue(engine, queued)
@@ -101,7 +104,8 @@ def _run_id(run: str, revised: Any) -> str:
     return f"{run[:40]}/r{revised.revision}-{digest}"
 
 
-def _message(row: Any, revised: Any, changes: Sequence[VerdictChange], run: str) -> Message:
+def _message(row: Any, revised: Any, changes: Sequence[VerdictChange], run: str,
+             preset: str) -> Message:
     if len(changes) == 1:
         subject = (f"[scenarist] {changes[0].headline()}: {changes[0].check} "
                    f"({revised.store} {revised.label})")
@@ -118,11 +122,28 @@ def _message(row: Any, revised: Any, changes: Sequence[VerdictChange], run: str)
                           "metric": c.metric, "value_before": c.value_before,
                           "value_after": c.value_after} for c in changes],
         }
-        return Message(reporter=row.reporter, type=row.type, body=json.dumps(payload))
+        return Message(reporter=row.reporter, type=row.type,
+                       body=json.dumps(_shaped(preset, subject, text, payload)))
     recipients = row.recipients or {}
     return Message(reporter=row.reporter, type="mail", subject=subject, body=text,
                    to=tuple(recipients.get("to", ())), cc=tuple(recipients.get("cc", ())),
                    bcc=tuple(recipients.get("bcc", ())))
+
+
+def _shaped(preset: str, subject: str, text: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The webhook payload in its preset's shape (as the reporter's alerts are)."""
+    if preset == "slack":
+        return {"text": f"*{subject}*\n{text}"}
+    if preset == "teams":
+        return {"type": "message", "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard", "version": "1.4",
+                "body": [{"type": "TextBlock", "size": "Medium", "weight": "Bolder",
+                          "wrap": True, "text": subject},
+                         {"type": "TextBlock", "wrap": True, "text": text}]}}]}
+    return payload
 
 
 def _text(revised: Any, changes: Sequence[VerdictChange], row: Any, run: str) -> str:

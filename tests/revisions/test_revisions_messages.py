@@ -4,6 +4,7 @@ for mail and webhooks, idempotency; and the step's validation."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import yaml
 
@@ -15,7 +16,13 @@ from scenarist.stores.outbox import Message, QueuedMessage, enqueue, outbox_mess
 
 
 class _Project:
+    """What queue_revision_messages reads of a project: its name and reporters' presets."""
+
     project = "fraud-monitoring"
+
+    def __init__(self, presets: dict[str, str] | None = None):
+        reporters = [SimpleNamespace(name=n, preset=p) for n, p in (presets or {}).items()]
+        self.scenarios = {"Monitor": SimpleNamespace(reporters=reporters)}
 
 
 def _revised(*runs: str) -> RevisedEvaluation:
@@ -74,3 +81,22 @@ def test_revise_step_needs_a_store_fed_by_a_deployment(project_copy):
     (problem,) = validate_project(project_copy)
     assert problem.location == "scenarios.Revise.steps[0].store"
     assert "revise_evaluations needs a store fed by a deployment" in problem.message
+
+
+def test_webhook_presets_shape_the_revision(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'outbox.db'}")
+    enqueue(engine, [QueuedMessage("fraud-monitoring", "Monitor", "run-1", Message(
+        reporter=name, type="webhook", body="{}")) for name in ("Slack", "Teams")])
+    ids = queue_revision_messages(_Project({"Slack": "slack", "Teams": "teams"}), engine,
+                                  _revised("run-1"))
+    with engine.connect() as conn:
+        from sqlalchemy import select
+
+        from scenarist.stores.outbox import outbox_table as t
+        slack, teams = (json.loads(conn.execute(select(t.c.body).where(t.c.id == ids[n]))
+                                   .scalar_one()) for n in ("Slack", "Teams"))
+    assert slack["text"].startswith("*[scenarist] verdict revised: WARNING → OK") and \
+        list(slack) == ["text"]
+    card = teams["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert card["body"][0]["text"].startswith("[scenarist] verdict revised: WARNING → OK")
