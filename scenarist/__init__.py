@@ -33,10 +33,13 @@ from scenarist.errors import (
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.metrics.segments import SegmentOptions
 from scenarist.models import LoadedModel, load_model, model_from_estimator
+from scenarist.profiles import BatchProfile, ProfileDrift
+from scenarist.profiles.streaming import StreamOptions
 from scenarist.revisions import revise_evaluations, revise_verdicts
 from scenarist.secondary import SecondaryDatasetSpec
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
+from scenarist.streamed import stream_evaluation
 
 
 def run_scenario(*args, **kwargs):  # noqa: ANN002, ANN003 - same signature as flows.scenario
@@ -47,10 +50,18 @@ def run_scenario(*args, **kwargs):  # noqa: ANN002, ANN003 - same signature as f
 
     return run(*args, **kwargs)
 
+def run_streaming_evaluation(*args, **kwargs):  # noqa: ANN002, ANN003 - see flows.column_groups
+    """Stream two Parquet sources in column groups as Prefect tasks; see
+    `scenarist.flows.column_groups.run_streaming_evaluation` (imported on first use)."""
+    from scenarist.flows.column_groups import run_streaming_evaluation as run
+
+    return run(*args, **kwargs)
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Backtest",
+    "BatchProfile",
     "CheckResult",
     "CheckSpec",
     "ConfigError",
@@ -68,12 +79,14 @@ __all__ = [
     "MonitoringBatch",
     "NotFoundError",
     "Outcome",
+    "ProfileDrift",
     "Project",
     "ScenaristError",
     "SecondaryDatasetSpec",
     "SegmentOptions",
     "StepOutcome",
     "StoreError",
+    "StreamOptions",
     "backtest",
     "build_evaluation",
     "construct_duration_string",
@@ -87,5 +100,7 @@ __all__ = [
     "revise_verdicts",
     "run_checks",
     "run_scenario",
+    "run_streaming_evaluation",
+    "stream_evaluation",
     "validate_project",
 ]

@@ -59,6 +59,15 @@ def test_stream_then_window_drift(prefect_api, project_copy):
     result = run("store", "window-drift", "the_MES", "-n", "3", "-p", project)
     assert result.exit_code == 0, result.output
 
+    # `streaming: true` makes build_evaluation (and so a scenario's step) stream
+    text = (project_copy / "scenarist.yaml").read_text()
+    (project_copy / "scenarist.yaml").write_text(text.replace(
+        'label: "{{ quarter }}"', 'label: "{{ quarter }}"\n    streaming: true\n'
+        '    memory_limit: 64MiB'))
+    streamed = build_evaluation(load_project(project_copy), "the_MES", {"quarter": "2017Q3"})
+    assert streamed.details["streaming"]["memory_limit"] == 64 * 2**20
+    assert "data_drift" not in streamed.details.get("options", {})
+
 
 def test_window_drift_errors_are_one_line(project_copy):
     result = run("store", "window-drift", "the_MES", "--last", "5", "-p", str(project_copy))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scenarist.demo.data import TARGET, generate_quarter, train_model
-from scenarist.errors import NotFoundError, StoreError
+from scenarist.errors import InputDataError, NotFoundError, StoreError
 from scenarist.metrics.drift_stats import numeric_stats
 from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.models import model_from_estimator
@@ -94,3 +94,12 @@ def test_window_drift_explains_what_is_missing(store_url, model, quarters):
     assert store.window_drift(last=1).labels == ("full",)
     with pytest.raises(StoreError, match="at least 1"):
         store.window_drift(last=0)
+
+
+def test_a_new_reference_is_not_mixed_with_profiles_of_the_old_one(store_url, model, quarters):
+    store = EvaluationStore.open("mes-profile-reference", store_url)
+    store.evaluate(model, quarters["2017Q2"], quarters["2017Q1"], label="old")
+    store.evaluate(model, quarters["2017Q4"], quarters["2017Q3"], label="new")  # retrained
+    assert store.window_drift(last=1).labels == ("new",)
+    with pytest.raises(InputDataError, match="old were profiled against another reference"):
+        store.window_drift(last=2)
