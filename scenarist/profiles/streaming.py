@@ -293,7 +293,9 @@ def _read_numeric(source: str, columns: list[str], rows: int, chunk: int
         return arrays
     position = 0
     try:
-        for batch in open_parquet(source).to_batches(columns=columns, batch_size=chunk):
+        batches = open_parquet(source).to_batches(  # little read-ahead: memory stays bounded
+            columns=columns, batch_size=chunk, batch_readahead=2, fragment_readahead=1)
+        for batch in batches:
             end = position + batch.num_rows
             if end > rows:
                 raise InputDataError(f"{source} changed while it was read (more rows than the "
