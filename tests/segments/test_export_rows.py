@@ -43,7 +43,8 @@ def test_parquet_export_round_trips_row_exact(project, tmp_path):
     assert snapshot["rows"] == 800 and len(snapshot["sha256"]) == 64
 
 
-def test_csv_export_from_the_cli(project, tmp_path):
+def test_csv_export_from_the_cli(project, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default output file is written to the working directory
     output = tmp_path / "rows.csv"
     result = CliRunner().invoke(app, ["export", "s", "--label", "Q1", "-o", str(output),
                                       "--project", str(project.root)])
