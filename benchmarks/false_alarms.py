@@ -13,9 +13,10 @@ declared drifted, for three feature mixes:
     binary         20 two-category features (Z)
     mixed          16 numeric, 2 binary, 2 three-category features (χ²)
 
-The χ² test is Evidently's goodness-of-fit of the current counts against the reference's
+Evidently's χ² test is a goodness-of-fit of the current counts against the reference's
 proportions taken as exact: with batches of equal size it rejects a true "no drift" far more
-often than 5%, and no correction of valid p-values can repair that (see docs/metrics.md).
+often than 5%. Under a correction, χ² verdicts are therefore taken on the two-sample test of
+homogeneity (`chi2_homogeneity_pvalue`; see docs/metrics.md); `none` keeps Evidently's.
 """
 
 from __future__ import annotations

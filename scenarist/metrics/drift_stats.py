@@ -26,6 +26,10 @@ Categorical statistics (`categorical_stats`, over the union of categories)
     chi2_pvalue               Evidently's chi-square: scipy.stats.chisquare(f_obs=current counts,
                               f_exp=reference counts · n_cur / n_ref). A category that appears
                               only in the current batch has f_exp = 0, so the p-value is 0.
+    chi2_homogeneity_pvalue   scipy.stats.chi2_contingency (no continuity correction) of the
+                              2 × k table of both batches' counts: the two-sample test, which
+                              keeps its level when the reference is itself a small sample. A
+                              multiple-testing correction takes χ² verdicts on this p-value.
     z_pvalue                  only for at most two categories: Evidently's two-proportion Z-test,
                               2·(1 − Φ(|z|)) with the pooled proportion; 1 when both batches hold
                               the same single category. The test is symmetric, so which category
@@ -76,12 +80,24 @@ def categorical_stats(ref_counts: np.ndarray, cur_counts: np.ndarray) -> dict[st
         chi2 = stats.chisquare(cur_counts, ref_counts * (n_cur / n_ref))
     result = {
         "chi2_pvalue": float(chi2.pvalue),
+        "chi2_homogeneity_pvalue": chi2_homogeneity_pvalue(ref_counts, cur_counts),
         "psi": psi(ref_counts, cur_counts),
         "js_distance": js_distance(ref_counts, cur_counts),
     }
     if len(ref_counts) <= 2:
         result["z_pvalue"] = _z_pvalue(ref_counts, cur_counts)
     return result
+
+
+def chi2_homogeneity_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """Two-sample χ² test of homogeneity of the 2 × k table (no continuity correction): both
+    batches are samples, so unlike `chisquare` against the reference's proportions it holds
+    its level when the reference is small. 1 when fewer than two categories occur."""
+    table = np.vstack([ref_counts, cur_counts])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        return 1.0
+    return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
 def sorted_value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
