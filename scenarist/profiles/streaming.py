@@ -25,6 +25,7 @@ or performance.
 
 from __future__ import annotations
 
+import mmap
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -288,7 +289,7 @@ def _arrow_kind(dtype: pa.DataType) -> ColumnKind | None:
 def _read_numeric(source: str, columns: list[str], rows: int, chunk: int
                   ) -> dict[str, np.ndarray]:
     """Each column as one float64 array (nulls → NaN), filled chunk by chunk."""
-    arrays = {name: np.empty(rows, dtype=np.float64) for name in columns}
+    arrays = {name: _released_buffer(rows) for name in columns}
     if not columns:
         return arrays
     position = 0
@@ -310,6 +311,15 @@ def _read_numeric(source: str, columns: list[str], rows: int, chunk: int
         raise InputDataError(f"{source} changed while it was read ({position:,} rows, "
                              f"{rows:,} counted); evaluate a batch that is not written to")
     return arrays
+
+
+def _released_buffer(rows: int) -> np.ndarray:
+    """An uninitialised float64 array in its own anonymous memory map: unmapped (given back to
+    the operating system) as soon as it is garbage, whatever malloc's thresholds, so the column
+    groups of a long streaming evaluation do not pile up in the process's heap."""
+    if rows == 0:
+        return np.empty(0, dtype=np.float64)
+    return np.frombuffer(mmap.mmap(-1, rows * 8), dtype=np.float64)
 
 
 def _read_frame(source: str, columns: list[str]) -> pd.DataFrame:
