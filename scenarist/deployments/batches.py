@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 
-from scenarist.deployments.durations import TimeLike, to_utc
+from scenarist.deployments.durations import TimeLike, hour_start, resolve_window, to_utc
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.stores.database import database_errors
 from scenarist.stores.deployment_tables import (
@@ -209,3 +209,23 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=timezone.utc)
+
+
+def resolve_scope(
+    self: Deployment, start: TimeLike | None, end: TimeLike | None, batch: str | None
+) -> tuple[list[str] | None, datetime, datetime, BatchRef | None]:
+    """(batch ids or None, window start, window end, the batch) of a query over a window or a
+    monitoring batch; a batch without `start`/`end` spans the hours it has predictions in."""
+    if batch is None:
+        return (None, *resolve_window(start, end), None)
+    ref = resolve_batch(self, batch, allow_locked=True)
+    if start is None and end is None:
+        with self._engine.connect() as conn:
+            low, high = conn.execute(select(func.min(hourly.c.hour), func.max(hourly.c.hour))
+                                     .where(hourly.c.deployment_key == self.key,
+                                            hourly.c.batch_key == ref.key)).one()
+        if low is None:
+            raise NotFoundError(f"monitoring batch {batch!r} of deployment {self.id} has no "
+                                "predictions; nothing to evaluate or export")
+        start, end = hour_start(low), hour_start(high + 1)
+    return ([ref.id], *resolve_window(start, end), ref)

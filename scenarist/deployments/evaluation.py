@@ -20,16 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
-from scenarist.deployments.batches import resolve_batch
+from scenarist.deployments.batches import resolve_scope
 from scenarist.deployments.drift import _reference, current_rows
-from scenarist.deployments.durations import TimeLike, hour_start, resolve_window
+from scenarist.deployments.durations import TimeLike
 from scenarist.deployments.export import logged_facts
 from scenarist.deployments.model_info import PREDICTION, PROBA
 from scenarist.deployments.queries import get_label_readiness
@@ -37,7 +35,6 @@ from scenarist.errors import NotFoundError
 from scenarist.metrics.custom import CustomMetric
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.metrics.segments import SegmentOptions, compute_with_segments
-from scenarist.stores.deployment_tables import hourly
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -77,14 +74,8 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
     `segments` segments by additional data logged with the predictions (compared with the
     whole reference, which keeps only features); `custom_metrics` are computed on the window
     or batch (DataRobot's batch custom metrics), per segment too."""
-    batches = None
-    if batch is not None:
-        ref = resolve_batch(self, batch, allow_locked=True)
-        batches = [ref.id]
-        if start is None and end is None:
-            start, end = _batch_window(self, ref.key)
-        label = label or ref.name
-    first, last = resolve_window(start, end)
+    batches, first, last, ref = resolve_scope(self, start, end, batch)
+    label = label or (ref.name if ref is not None else None)
     version = model_version or self.model_version
     current = current_rows(self, first, last, batches, version)
     if current.empty:
@@ -119,12 +110,3 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
 def _labels(self: Deployment, current: pd.DataFrame) -> np.ndarray:
     return logged_facts(self, current["sample_id"].to_numpy(dtype=object))["label"].to_numpy()
 
-
-def _batch_window(self: Deployment, batch_key: int) -> tuple[datetime, datetime]:
-    with self._engine.connect() as conn:
-        low, high = conn.execute(select(func.min(hourly.c.hour), func.max(hourly.c.hour)).where(
-            hourly.c.deployment_key == self.key, hourly.c.batch_key == batch_key)).one()
-    if low is None:
-        raise NotFoundError(f"monitoring batch {batch_key} of deployment {self.id} has no "
-                            "predictions; nothing to evaluate")
-    return hour_start(low), hour_start(high + 1)

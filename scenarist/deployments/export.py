@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from scenarist.deployments.batches import resolve_batch
+from scenarist.deployments.batches import resolve_scope
 from scenarist.deployments.drift import current_rows
-from scenarist.deployments.durations import TimeLike, resolve_window
+from scenarist.deployments.durations import TimeLike
 from scenarist.deployments.model_info import PREDICTION, PROBA
 from scenarist.errors import NotFoundError
 from scenarist.export import Format, unique_column, write_table
@@ -40,15 +40,7 @@ def export(self: Deployment, output: Path | str, start: TimeLike | None = None,
            end: TimeLike | None = None, batch: str | None = None,
            format: Format | None = None) -> Path:
     """Write the window's (or the monitoring batch's) logged rows to `output`."""
-    batches = None
-    if batch is not None:
-        from scenarist.deployments.evaluation import _batch_window  # imports this module
-
-        ref = resolve_batch(self, batch, allow_locked=True)
-        batches = [ref.id]
-        if start is None and end is None:
-            start, end = _batch_window(self, ref.key)
-    first, last = resolve_window(start, end)
+    batches, first, last, _ = resolve_scope(self, start, end, batch)
     rows = current_rows(self, first, last, batches, None)
     if rows.empty:
         raise NotFoundError(f"deployment {self.id} has no logged rows between "

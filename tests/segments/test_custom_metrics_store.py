@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import frame
+from segment_data import frame
 
 from scenarist.build import build_evaluation, open_store
 from scenarist.checking import run_checks

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import frame
+from segment_data import frame
 from sklearn.linear_model import LogisticRegression
 
 from scenarist.deployments import Deployment

@@ -6,7 +6,7 @@ from __future__ import annotations
 import joblib
 import pandas as pd
 import pytest
-from conftest import frame
+from segment_data import frame
 from typer.testing import CliRunner
 
 from scenarist.build import build_evaluation, open_store

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import frame, merchants
 from scipy import stats
+from segment_data import frame, merchants
 from sklearn.linear_model import LogisticRegression
 
 from scenarist.deployments import Deployment

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import frame, merchants
 from scipy import stats
+from segment_data import frame, merchants
 
 from scenarist.build import build_evaluation, open_store
 from scenarist.config import load_project

@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 import pytest
-from conftest import frame, write_project
 from scipy import stats
+from segment_data import frame, write_project
 
 from scenarist.build import build_evaluation, open_store
 from scenarist.checking import run_checks, store_engine

@@ -8,7 +8,7 @@ import re
 import httpx
 import pandas as pd
 import pytest
-from conftest import small_model, training_frame
+from server_helpers import small_model, training_frame
 from sqlalchemy import select
 
 from scenarist.deployments import Deployment
@@ -23,7 +23,7 @@ CSV = "x1,x2\n0.5,-1.0\n-2.0,1.0\n0.1,0.2\n"
 
 @pytest.fixture(scope="module")
 def running(store, deployment):
-    from conftest import serve
+    from server_helpers import serve
 
     url, _ = store
     server = serve(url, {deployment.id: small_model()}, key_cache_seconds=0,

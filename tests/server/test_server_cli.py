@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import joblib
-from conftest import training_frame
+from server_helpers import training_frame
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 

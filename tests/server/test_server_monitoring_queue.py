@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 
-from conftest import serve, small_model
+from server_helpers import serve, small_model
 
 from scenarist.server.app import MONITORING_HEADER
 from scenarist.server.monitoring import MonitoringQueue, Record

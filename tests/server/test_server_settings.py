@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import serve, small_model, training_frame
+from server_helpers import serve, small_model, training_frame
 
 from scenarist.server import create_key
 

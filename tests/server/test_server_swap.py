@@ -8,7 +8,7 @@ from collections import Counter
 
 import joblib
 import pytest
-from conftest import serve, small_model, training_frame
+from server_helpers import serve, small_model, training_frame
 from sklearn.linear_model import LogisticRegression
 
 from scenarist.deployments import Deployment
