@@ -69,8 +69,9 @@ def bundle_create(
 def bundle_publish(
     version: VersionArgument, registry: RegistryOption = None, project: ProjectOption = Path(".")
 ) -> None:
-    """Copy a created bundle into the registry (refused if the version exists with other
-    content)."""
+    """Copy a created bundle into the registry.
+
+    Refused if the version exists there with other content."""
     loaded = load_project(project)
     archive = bundles_folder(loaded) / f"{version}.tar.gz"
     if not archive.is_file():

@@ -167,9 +167,10 @@ def checks_backtest(
     ] = False,
     project: ProjectOption = Path("."),
 ) -> None:
-    """Replay checks over the store's stored evaluations: outcome counts per check, which
-    evaluations got which outcome, and the alerts per month the scenarios' reporters would have
-    sent. Nothing is written to the store."""
+    """Replay checks over the store's stored evaluations; nothing is written.
+
+    Prints outcome counts per check, which evaluations got which outcome, and the alerts per
+    month the scenarios' reporters would have sent."""
     from scenarist.backtesting import backtest, compare
 
     loaded = load_project(project)

@@ -27,8 +27,10 @@ def demo(
                      "local sink that prints what it receives)."),
     ] = None,
 ) -> None:
-    """The fraud-monitoring story end to end: data, model, evaluation store for Q2–Q4 built by
-    scenarios on Prefect, the `data drift < 0.45` check, the warning mail, the HTML report."""
+    """The fraud-monitoring story end to end.
+
+    Data, model, evaluation store for Q2–Q4 built by scenarios on Prefect, the
+    `data drift < 0.45` check, the warning mail, the HTML report."""
     from scenarist.demo.run import CHECK, STORE, run_demo
 
     with err.status("starting") as status:

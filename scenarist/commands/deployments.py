@@ -204,8 +204,9 @@ def deployments_export(
         "--format", "-f", help="parquet or csv (default: from the file suffix).")] = None,
     url: UrlOption = None,
 ) -> None:
-    """The logged rows of a window or batch: features, additional data, predictions, labels,
-    warnings."""
+    """Export the logged rows of a window or batch.
+
+    Features, additional data, predictions, labels and warnings, to Parquet or CSV."""
     dep = Deployment.get(deployment, url=url)
     path = dep.export(output, start=start, end=end, batch=batch, format=format)
     out.print(f"exported the logged rows of {dep.id} to [bold]{escape(str(path))}[/]")
@@ -226,8 +227,10 @@ def deployments_secondary(
     clear: Annotated[bool, typer.Option(help="Set a new, empty config (stop joining).")] = False,
     url: UrlOption = None,
 ) -> None:
-    """The deployment's secondary dataset configs (the active one last); --dataset or --clear
-    sets a new one, its id kept in the history."""
+    """Show or set the deployment's secondary dataset config.
+
+    Lists the configs (the active one last); --dataset or --clear sets a new one, its id kept
+    in the history."""
     dep = Deployment.get(deployment, url=url)
     if dataset is not None or clear:
         if dataset is not None and clear:

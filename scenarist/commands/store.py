@@ -133,8 +133,9 @@ def store_history(
     ] = None,
     project: ProjectOption = Path("."),
 ) -> None:
-    """A metric over every evaluation of a store, oldest first (with the values late labels
-    revised, when they did)."""
+    """A metric over every evaluation of a store, oldest first.
+
+    Values that late labels revised are shown as revised."""
     evaluation_store = open_store(load_project(project), store)
     series = evaluation_store.history(metric, feature, segment)
     name = escape(str(series.name))  # "psi[card_age]" is not rich markup
@@ -215,8 +216,10 @@ def store_revise(
     ] = False,
     project: ProjectOption = Path("."),
 ) -> None:
-    """Revise evaluations whose labels arrived since they were computed: new revision, checks
-    again, "verdict revised" messages to the reporters that sent the original alert."""
+    """Revise evaluations whose labels arrived since they were computed.
+
+    Each becomes a new revision, its checks run again, and "verdict revised" messages go to
+    the reporters that sent the original alert."""
     from scenarist.revisions import revise_evaluations
 
     report = revise_evaluations(load_project(project), store, labels=label or None, force=force)
