@@ -78,3 +78,17 @@ def test_window_drift_errors_are_one_line(project_copy):
         'label: "{{ quarter }}"', 'label: "{{ quarter }}"\n    dask_address: tcp://x:8786'))
     result = run("store", "evaluate", "the_MES", "--stream", "-p", str(project_copy))
     assert result.exit_code == 1 and "dask_address` needs `task_runner: dask" in result.output
+
+
+def test_a_scenario_step_streams_a_streaming_store(prefect_api, project_copy):
+    from scenarist.flows.scenario import run_scenario
+
+    text = (project_copy / "scenarist.yaml").read_text()
+    (project_copy / "scenarist.yaml").write_text(text.replace(
+        'label: "{{ quarter }}"', 'label: "{{ quarter }}"\n    streaming: true'))
+    result = run_scenario(project_copy, "Data drift monitor", {"quarter": "2017Q4"})
+    steps = {step.name: step.outcome for step in result.steps}
+    assert steps["Build MES"] == "SUCCESS", result.log
+    q4 = open_store(load_project(project_copy), "the_MES").get("2017Q4")
+    assert q4.details["streaming"]["column_groups"] == 1
+    assert q4.metric("drifted", "card_age") == 1.0
