@@ -70,8 +70,11 @@ def store_window_drift(
     project: ProjectOption = Path("."),
 ) -> None:
     """Drift of a window of evaluations (merged) against the reference, from stored profiles."""
-    drift = open_store(load_project(project), store).window_drift(
-        last, labels=label or None, method=method, threshold=threshold, sketches=sketches)
+    loaded = load_project(project)
+    spec = loaded.evaluation_stores.get(store)
+    drift = open_store(loaded, store).window_drift(
+        last, labels=label or None, method=method, threshold=threshold, sketches=sketches,
+        correction=spec.correction if spec is not None else "benjamini_hochberg")
     first, final = drift.labels[0], drift.labels[-1]
     span = first if first == final else f"{first} … {final}"
     table = Table(title=f"drift of {len(drift.labels)} evaluation(s) ({escape(span)}, "

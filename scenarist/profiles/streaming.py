@@ -47,6 +47,7 @@ from scenarist.metrics.drift import (
     feature_drift,
 )
 from scenarist.metrics.evaluation import ComputedEvaluation
+from scenarist.metrics.multiple_testing import Correction, correct_drift
 from scenarist.metrics.values import ColumnKind, MetricValue
 from scenarist.profiles.profile import (
     BatchProfile,
@@ -72,6 +73,7 @@ class StreamOptions:
     threshold: float | None = None
     exact: bool = True
     n_jobs: int = 2
+    correction: Correction = "benjamini_hochberg"  # of p-value verdicts, as EvaluationOptions
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ def combine(
     """One evaluation (metrics and details) and both batches' profiles from every group."""
     order = {name: i for i, name in enumerate(plan.kinds)}
     drifts = sorted((d for r in results for d in r.drifts), key=lambda d: order[d.feature])
+    drifts = correct_drift(drifts, plan.options.correction)  # over every column, as in memory
     values = [v for d in drifts for v in d.metric_values()]
     values += [
         MetricValue("drift_share", drift_share(drifts)),
@@ -241,7 +244,8 @@ def combine(
         "drifted_features": [d.feature for d in drifts if d.drifted],
         "histograms": {d.feature: d.histogram.as_dict() for d in drifts if d.histogram},
         "top_drifted_features": [d.feature for d in ranked][:TOP_DRIFTED],
-        "options": {"drift_method": options.method, "drift_threshold": options.threshold},
+        "options": {"drift_method": options.method, "drift_threshold": options.threshold,
+                    "correction": options.correction},
         "streaming": {
             "reference": plan.reference, "current": plan.current,
             "column_groups": len(plan.groups), "memory_limit": options.memory_limit,

@@ -30,7 +30,8 @@ kept categories plus "other" — exact while the profiles kept every category (s
 
 Verdicts use drift.METHODS and Evidently's `auto` rule on n_ref, as `feature_drift` does
 (numeric: ks up to 1,000 reference values, wasserstein above; categorical: z/chi2, then
-jensenshannon). Columns without a value on either side have no drift and are left out.
+jensenshannon), p-value verdicts after the store's multiple-testing correction. Columns
+without a value on either side have no drift and are left out.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from scipy import special, stats
 from scenarist.errors import InputDataError
 from scenarist.metrics.drift import AUTO_SMALL_REFERENCE, METHODS, FeatureDrift, drift_share
 from scenarist.metrics.drift_stats import PSI_EPSILON, WASSERSTEIN_MIN_NORM, categorical_stats
+from scenarist.metrics.multiple_testing import Correction, correct_drift
 from scenarist.profiles.profile import FINE_BINS, BatchProfile, merge_profiles
 
 _PER_DECILE = FINE_BINS // 10
@@ -83,8 +85,11 @@ def window_drift(
     method: str = "auto",
     threshold: float | None = None,
     sketches: bool = False,
+    correction: Correction = "benjamini_hochberg",
 ) -> ProfileDrift:
-    """Drift of the union of `windows` (merged) against `reference` (see the module docstring)."""
+    """Drift of the union of `windows` (merged) against `reference` (see the module docstring).
+
+    `correction` adjusts p-value verdicts (ks, chi2, z) over the columns as evaluations do."""
     if method != "auto" and method not in METHODS:
         raise InputDataError(f"unknown drift method {method!r}; choose one of {['auto', *METHODS]}")
     current = merge_profiles(windows, sketches=sketches)
@@ -99,6 +104,7 @@ def window_drift(
     ]
     order = {name: i for i, name in enumerate(reference.columns)}
     features.sort(key=lambda d: order[d.feature])
+    features = correct_drift(features, correction)
     return ProfileDrift(tuple(labels), current.rows, reference.rows, tuple(features))
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from scenarist.errors import NotFoundError, StoreError
 from scenarist.metrics.custom import CustomMetric
 from scenarist.metrics.evaluation import ComputedEvaluation, EvaluationOptions
+from scenarist.metrics.multiple_testing import Correction
 from scenarist.metrics.segments import SegmentOptions, compute_with_segments
 from scenarist.profiles import BatchProfile, ProfileDrift, profile_batches, window_drift
 from scenarist.stores.database import connect, database_errors, display_url
@@ -392,6 +393,7 @@ class EvaluationStore:
         method: str = "auto",
         threshold: float | None = None,
         sketches: bool = False,
+        correction: Correction = "benjamini_hochberg",
     ) -> ProfileDrift:
         """Drift of the union of the `last` N evaluations (or of `labels`; default: all) against
         the reference, from their stored profiles, without reading raw data. Statistics and
@@ -410,7 +412,7 @@ class EvaluationStore:
             windows = evaluation_profiles(self._engine, self._id, labels, reference,
                                           sketches=sketches)
         return window_drift(reference, windows, labels=labels, method=method,
-                            threshold=threshold, sketches=sketches)
+                            threshold=threshold, sketches=sketches, correction=correction)
 
     def profile(self, label: str | None = None, *, sketches: bool = True) -> BatchProfile:
         """The stored profile of evaluation `label`, or of the reference when None."""

@@ -150,7 +150,10 @@ def test_verdicts_follow_the_method_and_threshold(data):
         window_drift(ref, profiles, method="ks")
     ref = profile_frame(reference, numeric=["normal", "skewed"])
     profiles = [profile_frame(w, reference=ref) for w in windows]
-    ks = window_drift(ref, profiles[-1:], method="ks")
+    ks = window_drift(ref, profiles[-1:], method="ks", correction="none")
+    corrected = window_drift(ref, profiles[-1:], method="ks")  # Benjamini–Hochberg, as stored
+    assert [d.adjusted_pvalue for d in corrected.features] == pytest.approx(
+        stats.false_discovery_control([d.stats["ks_pvalue"] for d in ks.features]))
     for d in ks.features:
         if d.kind == "numeric":
             assert d.method == "ks" and d.drifted == (d.stats["ks_pvalue"] <= 0.05)

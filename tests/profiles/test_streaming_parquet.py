@@ -128,3 +128,21 @@ def test_streaming_says_what_is_wrong(batches, tmp_path):
         tmp_path / "dates.parquet")
     with pytest.raises(InputDataError, match="'when' has type timestamp"):
         plan_stream(tmp_path / "dates.parquet", tmp_path / "dates.parquet", columns=["when"])
+
+
+def test_p_value_verdicts_are_corrected_as_in_memory(batches):
+    from scenarist.metrics.multiple_testing import correct_drift
+
+    folder, reference, current = batches
+    plan, (computed, _, _) = _run(folder, StreamOptions(method="ks"), columns=["f32", "wide"])
+    got = _values(computed)
+    drifts = correct_drift(feature_drift(reference, current, columns=["f32", "wide"],
+                                         method="ks", n_jobs=1), "benjamini_hochberg")
+    for d in drifts:
+        assert got[("adjusted_pvalue", d.feature)] == pytest.approx(d.adjusted_pvalue)
+        assert got[("drifted", d.feature)] == float(d.drifted)
+    _plan, (plain, _, _) = _run(folder, StreamOptions(method="ks", correction="none"),
+                                columns=["f32", "wide"])
+    unadjusted = _values(plain)
+    assert unadjusted[("adjusted_pvalue", "wide")] == unadjusted[("ks_pvalue", "wide")]
+    assert plain.details["options"]["correction"] == "none"
