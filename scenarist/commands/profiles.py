@@ -79,13 +79,16 @@ def store_window_drift(
     span = first if first == final else f"{first} … {final}"
     table = Table(title=f"drift of {len(drift.labels)} evaluation(s) ({escape(span)}, "
                         f"{drift.row_count:,} rows) in {escape(store)}")
-    for name in ("feature", "method", "score", "drifted", "psi", "ks", "±ks", "wasserstein"):
-        table.add_column(name, justify="left" if name in ("feature", "method") else "right")
+    table.add_column("feature", no_wrap=True)
+    table.add_column("method", no_wrap=True)
+    for name in ("score", "drifted", "psi", "ks ± bound"):
+        table.add_column(name, justify="right")
     ranked = sorted(drift.features, key=lambda d: (not d.drifted, d.feature))
     for d in ranked if all_features else ranked[:SHOWN_FEATURES]:
+        ks = d.stats.get("ks_statistic")
         table.add_row(escape(d.feature), d.method, fmt(d.score), "yes" if d.drifted else "",
-                      fmt(d.stats.get("psi")), fmt(d.stats.get("ks_statistic")),
-                      fmt(d.stats.get("ks_statistic_error")), fmt(d.stats.get("wasserstein")))
+                      fmt(d.stats.get("psi")),
+                      "-" if ks is None else f"{fmt(ks)} ± {fmt(d.stats['ks_statistic_error'])}")
     out.print(table)
     hidden = len(ranked) - SHOWN_FEATURES
     if hidden > 0 and not all_features:
