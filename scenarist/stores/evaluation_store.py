@@ -123,7 +123,7 @@ class EvaluationStore:
             computed,
             model=model.name,
             time_range=time_range,
-            profiles=profile_batches(reference, current, computed.details.get("column_kinds")),
+            profiles=_profiles(reference, current, computed.details.get("column_kinds")),
             revision=revision,
         )
 
@@ -449,6 +449,13 @@ def _segment_is(segment: str | None):
     """All rows' metrics (segment NULL), or one segment's."""
     column = metric_values.c.segment
     return column.is_(None) if segment is None else column == segment
+
+
+def _profiles(reference: pd.DataFrame, current: pd.DataFrame, kinds: Any
+              ) -> tuple[BatchProfile, BatchProfile] | None:
+    """Both batches' profiles of the evaluated features (`scenarist.profiles`); None when the
+    evaluation names no feature kinds."""
+    return profile_batches(reference, current, kinds) if kinds else None
 
 
 def _storable(value: float) -> float | None:
