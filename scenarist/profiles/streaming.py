@@ -203,6 +203,7 @@ def evaluate_group(plan: StreamPlan, columns: Sequence[str]) -> GroupResult:
             assemble(plan.reference_rows, ref_profiles, ref_categories),
             [assemble(plan.current_rows, cur_profiles, cur_categories)],
             method=options.method, threshold=options.threshold,
+            correction="none",  # `combine` corrects over every column at once
         ).features)
     return GroupResult(drifts, quality, missing_cells, ref_profiles, cur_profiles,
                        ref_categories, cur_categories, time.perf_counter() - started)
