@@ -146,3 +146,22 @@ def test_p_value_verdicts_are_corrected_as_in_memory(batches):
     unadjusted = _values(plain)
     assert unadjusted[("adjusted_pvalue", "wide")] == unadjusted[("ks_pvalue", "wide")]
     assert plain.details["options"]["correction"] == "none"
+
+
+def test_approximate_streaming_corrects_once_over_every_column(batches):
+    from scipy import stats
+
+    folder, _reference, _current = batches
+    columns = ["f32", "wide", "count"]
+    # 1 column per group: a correction per group would leave every p-value unadjusted
+    for correction in ("bonferroni", "benjamini_hochberg"):
+        options = StreamOptions(exact=False, method="ks", memory_limit=8 * 11_000 * 15,
+                                correction=correction)
+        plan, (computed, _, _) = _run(folder, options, columns=columns)
+        assert len(plan.groups) == 3
+        got = _values(computed)
+        raw = np.array([got[("ks_pvalue", c)] for c in columns])
+        want = (np.minimum(1.0, 3 * raw) if correction == "bonferroni"
+                else stats.false_discovery_control(raw))
+        assert [got[("adjusted_pvalue", c)] for c in columns] == pytest.approx(want)
+    assert 0.01 < raw[2] < 0.9  # "count" did not drift: its adjustment is visible
