@@ -80,3 +80,14 @@ def prefect_api():
 
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+@pytest.fixture
+def wide_console():
+    """CLI tables at a width where no column or message is folded, like a maximised terminal."""
+    from scenarist.commands import common
+
+    widths = common.out.width, common.err.width
+    common.out.width = common.err.width = 250
+    yield
+    common.out.width, common.err.width = widths

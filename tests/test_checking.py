@@ -111,15 +111,6 @@ def test_validate_reports_a_python_check_that_does_not_import(project_copy):
         "cannot import module 'not_a_module_here' (ModuleNotFoundError")
 
 
-@pytest.fixture
-def wide_console():
-    """Tables at a width where no message is folded, like a maximised terminal."""
-    from scenarist.commands import common
-
-    widths = common.out.width, common.err.width
-    common.out.width = common.err.width = 250
-    yield
-    common.out.width, common.err.width = widths
 
 
 def test_cli_exit_codes(project_copy, wide_console):

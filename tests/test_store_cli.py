@@ -12,15 +12,7 @@ from scenarist.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def wide_console():
-    """Tables at a width where no column is abbreviated, like a maximised terminal."""
-    from scenarist.commands import common
-
-    widths = common.out.width, common.err.width
-    common.out.width = common.err.width = 220
-    yield
-    common.out.width, common.err.width = widths
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def run(*args: str):

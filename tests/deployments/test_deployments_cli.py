@@ -11,14 +11,7 @@ from scenarist.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def wide_console():
-    from scenarist.commands import common
-
-    widths = common.out.width, common.err.width
-    common.out.width = common.err.width = 200
-    yield
-    common.out.width, common.err.width = widths
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def run(*args: str):

@@ -248,13 +248,10 @@ async def _artifacts(run_id: str) -> dict:
     return {a.key: a for a in found}
 
 
-def test_cli_run_exits_with_the_outcome_and_lists_scenarios(project):
+def test_cli_run_exits_with_the_outcome_and_lists_scenarios(project, wide_console):
     from typer.testing import CliRunner
 
     from scenarist.cli import app
-    from scenarist.commands import common
-
-    common.out.width = common.err.width = 200
     runner = CliRunner()
     p = ("--project", str(project))
     assert runner.invoke(app, ["run", "Worst of", *p]).exit_code == 1  # WARNING
