@@ -35,6 +35,7 @@ from scenarist.errors import NotFoundError
 from scenarist.metrics.custom import CustomMetric
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.metrics.segments import SegmentOptions, compute_with_segments
+from scenarist.profiles import profile_batches
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -103,8 +104,9 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
     name = label or f"{first:%Y-%m-%dT%H:%MZ} – {last:%Y-%m-%dT%H:%MZ}"
     store = EvaluationStore.open(store_name, self._engine.url.render_as_string(
         hide_password=False))
+    profiles = profile_batches(reference, current, computed.details.get("column_kinds"))
     return store.record(name, computed, model=self.model.name, time_range=(first, last),
-                        revision=revision)
+                        revision=revision, profiles=profiles)
 
 
 def _labels(self: Deployment, current: pd.DataFrame) -> np.ndarray:

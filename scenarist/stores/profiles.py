@@ -112,7 +112,7 @@ def evaluation_profiles(
     if missing:
         raise NotFoundError(
             f"evaluation(s) {', '.join(missing)} have no profile (recorded before profiles "
-            "were kept, or from a deployment); re-evaluate them or choose other evaluations"
+            "were kept); re-evaluate them or choose other evaluations"
         )
     return [found[label] for label in labels]
 

@@ -62,3 +62,33 @@ def test_evaluate_builds_an_evaluation_from_logged_predictions(fraud_deployment,
     with pytest.raises(NotFoundError, match="no logged feature data"):
         dep.evaluate("dep_MES", start="2024-06-01T00:00Z", end="2024-06-02T00:00Z")
     assert pd.Timestamp(waiting.time_end) == T0 + pd.Timedelta(hours=5)
+
+
+def test_window_drift_over_daily_deployment_evaluations(fraud_deployment, fraud_model,
+                                                        quarters, store_url):
+    """Each evaluate() keeps profiles, so drift over several daily windows of a deployment is
+    merged from them, and equals the exact statistic on the days' logged rows together."""
+    import numpy as np
+
+    from scenarist.metrics.drift_stats import numeric_stats
+
+    dep = fraud_deployment
+    days = [quarters["2017Q2"].iloc[:300], quarters["2017Q4"].iloc[:300]]
+    for i, frame in enumerate(days):
+        log_rows(dep, fraud_model, frame, start=T0 + pd.Timedelta(days=i), step_s=60,
+                 prefix=f"d{i}-")
+        start = T0 + pd.Timedelta(days=i)
+        dep.evaluate("daily_MES", start=start, end=start + pd.Timedelta(days=1), label=f"day{i}")
+    store = EvaluationStore.open("daily_MES", store_url)
+    window = store.window_drift(last=2)
+    assert window.labels == ("day0", "day1") and window.row_count == 600
+    reference = quarters["2017Q1"]
+    both = pd.concat(days)
+    checked = 0
+    for d in window.features:
+        if d.kind == "numeric":
+            exact = numeric_stats(np.sort(reference[d.feature].to_numpy(float)),
+                                  np.sort(both[d.feature].to_numpy(float)))
+            assert d.stats["psi"] == pytest.approx(exact["psi"], rel=1e-9)
+            checked += 1
+    assert checked >= 3
