@@ -49,7 +49,8 @@ def stream_evaluation(
     model = load_model(project, spec.model)
     features = [f for f in (spec.features or model.features) if f != model.target]
     options = StreamOptions(memory_limit=int(spec.memory_limit), method=spec.drift_method,
-                            threshold=spec.drift_threshold, correction=spec.correction)
+                            threshold=spec.drift_threshold, correction=spec.correction,
+                            min_rows=spec.min_rows)
     computed, current_profile, reference_profile = run_streaming_evaluation(
         reference, current, columns=features or None, options=options,
         task_runner=spec.task_runner, dask_address=spec.dask_address, on_group=on_group,

@@ -25,7 +25,6 @@ feature, the top drifted features) that the store keeps beside the numbers.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,9 +37,9 @@ from scenarist.errors import InputDataError
 from scenarist.metrics import sufficiency
 from scenarist.metrics.cbpe import estimate_errors, model_estimates
 from scenarist.metrics.data_drift import MIN_ROWS_PER_SIDE, DataDrift, domain_classifier_drift
-from scenarist.metrics.drift import FeatureDrift, column_kinds, drift_share, feature_drift
+from scenarist.metrics.drift import FeatureDrift, column_kinds, feature_drift
 from scenarist.metrics.inputs import check_batch
-from scenarist.metrics.multiple_testing import CORRECTIONS, Correction, correct_drift
+from scenarist.metrics.multiple_testing import CORRECTIONS, Correction
 from scenarist.metrics.performance import performance_metrics
 from scenarist.metrics.quality import data_quality
 from scenarist.metrics.values import MetricValue
@@ -109,7 +108,10 @@ def compute_evaluation(
         n_jobs=options.n_jobs,
     )
     reasons: dict[str, str] = {}  # metric key → why it has no value (min_rows)
-    drifts, values = _guarded_drift(drifts, reference, current, options, reasons)
+    counts = {d.feature: (int(current[d.feature].notna().sum()),
+                          int(reference[d.feature].notna().sum())) for d in drifts}
+    drifts, values = sufficiency.guard_drift(drifts, counts, options.min_rows,
+                                             options.correction, reasons)
 
     stage("dataset drift (domain classifier)")
     side_rows = min((len(current), "rows in the current batch"),
@@ -267,41 +269,6 @@ def _output_drift(
     ]
     values.extend(MetricValue(f"{name}_{stat}", value) for stat, value in result.stats.items())
     return _OutputDrift(values=values, method=result.method)
-
-
-def _guarded_drift(
-    drifts: list[FeatureDrift],
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    options: EvaluationOptions,
-    reasons: dict[str, str],
-) -> tuple[list[FeatureDrift], list[MetricValue]]:
-    """Per-feature drift after min_rows (no value below it) and multiple-testing correction,
-    with `drift_share` and `n_drifted_features` over the features that have enough values."""
-    short: dict[str, str] = {}
-    for d in drifts:
-        side = min((int(current[d.feature].notna().sum()), "non-missing current values"),
-                   (int(reference[d.feature].notna().sum()), "non-missing reference values"))
-        if side[0] < options.min_rows:
-            short[d.feature] = sufficiency.reason(side[0], f"{side[1]} of {d.feature}",
-                                                  options.min_rows)
-    tested = iter(correct_drift([d for d in drifts if d.feature not in short], options.correction))
-    guarded = [d if d.feature in short else next(tested) for d in drifts]
-    values: list[MetricValue] = []
-    for d in guarded:
-        if d.feature in short:
-            values.extend(sufficiency.emptied(d.metric_values(), short[d.feature], reasons))
-        else:
-            values.extend(d.metric_values())
-    counted = [d for d in guarded if d.feature not in short]
-    values.append(MetricValue("drift_share", drift_share(counted)))
-    values.append(MetricValue("n_drifted_features", float(sum(d.drifted for d in counted))
-                              if counted else float("nan")))
-    if not counted and short:
-        for name in ("drift_share", "n_drifted_features"):
-            reasons[name] = next(iter(short.values()))
-    return [dataclasses.replace(d, drifted=False) if d.feature in short else d
-            for d in guarded], values
 
 
 def _sample(frame: pd.DataFrame, max_rows: int, random_state: int) -> pd.DataFrame:

@@ -23,6 +23,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from scenarist.metrics.drift import FeatureDrift, drift_share
+from scenarist.metrics.multiple_testing import Correction, correct_drift
 from scenarist.metrics.values import MetricValue
 
 DEFAULT_MIN_ROWS = 30
@@ -41,6 +43,45 @@ def emptied(values: Iterable[MetricValue], why: str, reasons: dict[str, str]) ->
         reasons[value.key] = why
         result.append(dataclasses.replace(value, value=float("nan")))
     return result
+
+
+def guard_drift(
+    drifts: list[FeatureDrift],
+    counts: Mapping[str, tuple[int, int]],
+    min_rows: int,
+    correction: Correction,
+    reasons: dict[str, str],
+) -> tuple[list[FeatureDrift], list[MetricValue]]:
+    """Per-feature drift after min_rows and multiple-testing correction, with `drift_share` and
+    `n_drifted_features` over the features that have enough values.
+
+    `counts` maps each feature to its non-missing values (current, reference). A feature short
+    of `min_rows` on either side has no value and no verdict (drifted False) and is left out of
+    the correction's family; `reasons` receives why."""
+    short: dict[str, str] = {}
+    for d in drifts:
+        current, reference = counts[d.feature]
+        count, side = min((current, "non-missing current values"),
+                          (reference, "non-missing reference values"))
+        if count < min_rows:
+            short[d.feature] = reason(count, f"{side} of {d.feature}", min_rows)
+    tested = iter(correct_drift([d for d in drifts if d.feature not in short], correction))
+    guarded = [d if d.feature in short else next(tested) for d in drifts]
+    values: list[MetricValue] = []
+    for d in guarded:
+        if d.feature in short:
+            values.extend(emptied(d.metric_values(), short[d.feature], reasons))
+        else:
+            values.extend(d.metric_values())
+    counted = [d for d in guarded if d.feature not in short]
+    values.append(MetricValue("drift_share", drift_share(counted)))
+    values.append(MetricValue("n_drifted_features", float(sum(d.drifted for d in counted))
+                              if counted else float("nan")))
+    if not counted and short:
+        for name in ("drift_share", "n_drifted_features"):
+            reasons[name] = next(iter(short.values()))
+    return [dataclasses.replace(d, drifted=False) if d.feature in short else d
+            for d in guarded], values
 
 
 def reason_for(details: Mapping[str, Any], key: str) -> str | None:

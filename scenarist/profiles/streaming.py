@@ -40,14 +40,14 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from scenarist.errors import InputDataError
+from scenarist.metrics import sufficiency
 from scenarist.metrics.drift import (
     INTEGER_CARDINALITY_LIMIT,
     FeatureDrift,
-    drift_share,
     feature_drift,
 )
 from scenarist.metrics.evaluation import ComputedEvaluation
-from scenarist.metrics.multiple_testing import Correction, correct_drift
+from scenarist.metrics.multiple_testing import Correction
 from scenarist.metrics.values import ColumnKind, MetricValue
 from scenarist.profiles.profile import (
     BatchProfile,
@@ -74,6 +74,7 @@ class StreamOptions:
     exact: bool = True
     n_jobs: int = 2
     correction: Correction = "benjamini_hochberg"  # of p-value verdicts, as EvaluationOptions
+    min_rows: int = sufficiency.DEFAULT_MIN_ROWS  # fewer non-missing values: no drift verdict
 
 
 @dataclass(frozen=True)
@@ -215,16 +216,6 @@ def combine(
     """One evaluation (metrics and details) and both batches' profiles from every group."""
     order = {name: i for i, name in enumerate(plan.kinds)}
     drifts = sorted((d for r in results for d in r.drifts), key=lambda d: order[d.feature])
-    drifts = correct_drift(drifts, plan.options.correction)  # over every column, as in memory
-    values = [v for d in drifts for v in d.metric_values()]
-    values += [
-        MetricValue("drift_share", drift_share(drifts)),
-        MetricValue("n_drifted_features", float(sum(d.drifted for d in drifts))),
-        MetricValue("row_count", float(plan.current_rows)),
-        MetricValue("missing_share", sum(r.missing_cells for r in results)
-                    / (plan.current_rows * len(plan.kinds))),
-    ]
-    values += sorted((v for r in results for v in r.quality), key=lambda v: order[v.feature])
     profiles = [
         assemble(rows, sorted((p for r in results for p in getattr(r, side)),
                               key=lambda p: order[p.name]),
@@ -234,6 +225,18 @@ def combine(
             (plan.reference_rows, "reference_profiles", "reference_categories"),
         )
     ]
+    # min_rows and the correction over every column, as in memory (metrics/sufficiency.py)
+    counts = {d.feature: (_non_missing(profiles[0], d.feature),
+                          _non_missing(profiles[1], d.feature)) for d in drifts}
+    reasons: dict[str, str] = {}
+    drifts, values = sufficiency.guard_drift(drifts, counts, plan.options.min_rows,
+                                             plan.options.correction, reasons)
+    values += [
+        MetricValue("row_count", float(plan.current_rows)),
+        MetricValue("missing_share", sum(r.missing_cells for r in results)
+                    / (plan.current_rows * len(plan.kinds))),
+    ]
+    values += sorted((v for r in results for v in r.quality), key=lambda v: order[v.feature])
     options = plan.options
     ranked = sorted((d for d in drifts if d.drifted), key=lambda d: _strength(d), reverse=True)
     details: dict[str, Any] = {
@@ -246,7 +249,8 @@ def combine(
         "histograms": {d.feature: d.histogram.as_dict() for d in drifts if d.histogram},
         "top_drifted_features": [d.feature for d in ranked][:TOP_DRIFTED],
         "options": {"drift_method": options.method, "drift_threshold": options.threshold,
-                    "correction": options.correction},
+                    "correction": options.correction, "min_rows": options.min_rows},
+        sufficiency.DETAILS_KEY: reasons,
         "streaming": {
             "reference": plan.reference, "current": plan.current,
             "column_groups": len(plan.groups), "memory_limit": options.memory_limit,
@@ -418,6 +422,12 @@ def _categorical_quality(name: str, ref: pd.Series, cur: pd.Series) -> list[Metr
         MetricValue("unseen_category_share",
                     float(unseen.mean()) if len(present) else float("nan"), name),
     ]
+
+
+def _non_missing(profile: BatchProfile, column: str) -> int:
+    if column in profile.categorical:
+        return profile.categorical[column].count
+    return int(profile.count[profile.numeric.index(column)])
 
 
 def _strength(drift: FeatureDrift) -> float:

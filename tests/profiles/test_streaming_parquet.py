@@ -165,3 +165,22 @@ def test_approximate_streaming_corrects_once_over_every_column(batches):
                 else stats.false_discovery_control(raw))
         assert [got[("adjusted_pvalue", c)] for c in columns] == pytest.approx(want)
     assert 0.01 < raw[2] < 0.9  # "count" did not drift: its adjustment is visible
+
+
+def test_min_rows_empties_the_drift_of_a_column_short_of_values(batches):
+    folder, reference, current = batches
+    wide = int(np.isfinite(current["wide"]).sum())
+    assert wide < len(current) and int(current["f32"].notna().sum()) == len(current)
+    options = StreamOptions(method="ks", min_rows=wide + 1)
+    _plan, (computed, _, _) = _run(folder, options, columns=["f32", "wide"])
+    got = _values(computed)
+    assert np.isnan(got[("ks_pvalue", "wide")]) and np.isnan(got[("drifted", "wide")])
+    assert got[("drifted", "f32")] == 1.0 and got[("n_drifted_features", None)] == 1.0
+    assert got[("drift_share", None)] == 1.0  # over the features with enough values
+    why = computed.details["insufficient_data"]["ks_pvalue[wide]"]
+    assert why == (f"insufficient data: {wide} non-missing current values of wide, "
+                   f"min_rows is {wide + 1}")
+    assert computed.details["options"]["min_rows"] == wide + 1
+    # the default (30) empties nothing here
+    _plan, (plain, _, _) = _run(folder, StreamOptions(method="ks"), columns=["f32", "wide"])
+    assert not plain.details["insufficient_data"]
