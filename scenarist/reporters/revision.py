@@ -9,7 +9,8 @@ per alerting run and reporter lists all the checks the revision changed; a webho
 takes its preset's shape (generic JSON with the verdicts, Slack text, a Teams Adaptive Card).
 It is an ordinary outbox message — delivery, retries, `scenarist outbox list|retry` work as for
 any alert — whose run id is the original run's with `/r<revision>-<store and label digest>`,
-so revising twice never queues the same message twice.
+so revising twice never queues the same message twice. A reporter snoozed now
+(`snooze_until`) gets none: the revision is still recorded and shown by `store revisions`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -71,9 +73,13 @@ def queue_revision_messages(project: Any, engine: Engine, revised: Any) -> dict[
                 by_run.setdefault(run, []).append(change)
                 break
     queued = []
+    now = datetime.now(timezone.utc)
     for run, changes in by_run.items():
         for row in alerts[run]:
             spec = find_spec(project, row.scenario, row.reporter)
+            snoozed_until = getattr(spec, "snooze_until_utc", None)
+            if snoozed_until is not None and now < snoozed_until:
+                continue
             message = _message(row, revised, changes, run, getattr(spec, "preset", "generic"))
             queued.append(QueuedMessage(project.project, row.scenario,
                                         _run_id(run, revised), message))

@@ -4,6 +4,7 @@ for mail and webhooks, idempotency; and the step's validation."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import yaml
@@ -20,8 +21,12 @@ class _Project:
 
     project = "fraud-monitoring"
 
-    def __init__(self, presets: dict[str, str] | None = None):
-        reporters = [SimpleNamespace(name=n, preset=p) for n, p in (presets or {}).items()]
+    def __init__(self, presets: dict[str, str] | None = None,
+                 snoozed: dict[str, datetime] | None = None):
+        reporters = [SimpleNamespace(name=n, preset=p, snooze_until_utc=None)
+                     for n, p in (presets or {}).items()]
+        reporters += [SimpleNamespace(name=n, preset="generic", snooze_until_utc=until)
+                      for n, until in (snoozed or {}).items()]
         self.scenarios = {"Monitor": SimpleNamespace(reporters=reporters)}
 
 
@@ -70,6 +75,17 @@ def test_every_reporter_of_the_alerting_run_gets_one_message(tmp_path):
 
     assert queue_revision_messages(_Project(), engine, _revised("run-1")) == {}  # idempotent
     assert queue_revision_messages(_Project(), engine, _revised("run-9")) == {}  # nobody alerted
+
+
+def test_a_snoozed_reporter_gets_no_revision_until_the_snooze_ends(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'outbox.db'}")
+    enqueue(engine, [QueuedMessage("fraud-monitoring", "Monitor", "run-1", Message(
+        reporter=name, type="webhook", body="{}")) for name in ("Slack", "Pager")])
+    now = datetime.now(timezone.utc)
+    project = _Project(snoozed={"Pager": now + timedelta(days=1), "Slack": now - timedelta(1)})
+    assert list(queue_revision_messages(project, engine, _revised("run-1"))) == ["Slack"]
+    woke = _Project(snoozed={"Pager": now - timedelta(seconds=1)})
+    assert list(queue_revision_messages(woke, engine, _revised("run-1"))) == ["Pager"]
 
 
 def test_revise_step_needs_a_store_fed_by_a_deployment(project_copy):
