@@ -11,8 +11,8 @@ labels, columns joined from secondary datasets) in its row order, plus the model
 (and `prediction_probability` for binary models) — to a Parquet file named by the SHA-256 of its
 content. The evaluation's details keep `snapshot = {file, sha256, rows, columns}`; the export
 checks the hash, so a snapshot changed or replaced on disk is an error, never a silent
-different answer. Identical batches share one file. Snapshots of deleted or replaced
-evaluations are not removed (they may be shared); delete the folder to reclaim space.
+different answer. Identical batches share one file, which goes when the last evaluation that
+refers to it is deleted or replaced (or when the write of its evaluation fails).
 """
 
 from __future__ import annotations

@@ -118,14 +118,18 @@ class EvaluationStore:
 
             kept = write_snapshot(snapshot_dir, model, current, reference)
             computed = replace(computed, details={**computed.details, "snapshot": kept})
-        return self.record(
-            label or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            computed,
-            model=model.name,
-            time_range=time_range,
-            profiles=_profiles(reference, current, computed.details.get("column_kinds")),
-            revision=revision,
-        )
+        try:
+            return self.record(
+                label or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                computed,
+                model=model.name,
+                time_range=time_range,
+                profiles=_profiles(reference, current, computed.details.get("column_kinds")),
+                revision=revision,
+            )
+        except BaseException:
+            self._release_snapshot(computed.details.get("snapshot"))  # nothing half-written
+            raise
 
     def record(
         self,
@@ -152,7 +156,8 @@ class EvaluationStore:
             with self._engine.begin() as conn:
                 previous = conn.execute(
                     select(evaluations.c.id, evaluations.c.created_at,
-                           evaluations.c.evaluated_at).where(self._is(label))
+                           evaluations.c.evaluated_at, evaluations.c.details)
+                    .where(self._is(label))
                 ).first()
                 if previous is not None and revision is not None:
                     number = keep_revision(
@@ -195,17 +200,33 @@ class EvaluationStore:
                     conn.execute(insert(metric_values), rows)
                 if profiles is not None:
                     save_profiles(conn, self._id, evaluation_id, *profiles)
+        if previous is not None:
+            self._release_snapshot((previous.details or {}).get("snapshot"))
         return self.get(label)
 
     def delete(self, label: str) -> None:
         """Remove the evaluation `label` and its metrics."""
         with database_errors(self._engine, f"delete evaluation {label!r}"):
             with self._engine.begin() as conn:
-                found = conn.execute(select(evaluations.c.id).where(self._is(label))).scalar()
+                found = conn.execute(select(evaluations.c.id, evaluations.c.details)
+                                     .where(self._is(label))).first()
                 if found is None:
                     raise self._missing(label)
-                conn.execute(delete(metric_values).where(metric_values.c.evaluation_id == found))
-                conn.execute(delete(evaluations).where(evaluations.c.id == found))
+                conn.execute(delete(metric_values).where(metric_values.c.evaluation_id == found.id))
+                conn.execute(delete(evaluations).where(evaluations.c.id == found.id))
+        self._release_snapshot((found.details or {}).get("snapshot"))
+
+    def _release_snapshot(self, snapshot: Mapping[str, Any] | None) -> None:
+        """Remove a kept-rows file (`scenarist.export`) that no evaluation of this store refers
+        to any more: identical batches share one file, so it goes with its last evaluation."""
+        if not snapshot or not snapshot.get("file") or not snapshot.get("sha256"):
+            return
+        digest = evaluations.c.details[("snapshot", "sha256")].as_string()
+        with self._engine.connect() as conn:
+            used = conn.execute(select(evaluations.c.id).where(
+                evaluations.c.store_id == self._id, digest == snapshot["sha256"]).limit(1)).first()
+        if used is None:
+            Path(snapshot["file"]).unlink(missing_ok=True)
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@ tampered, missing or never-kept rows are clear errors."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import joblib
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from scenarist.cli import app
 from scenarist.config import load_project
 from scenarist.errors import InputDataError, NotFoundError, StoreError
 from scenarist.export import write_table
+from scenarist.models import load_model
 
 
 @pytest.fixture
@@ -91,3 +94,33 @@ def test_tampered_missing_and_unkept_rows_are_errors(project, make_project, tmp_
 def test_unknown_export_format(tmp_path):
     with pytest.raises(InputDataError, match="name it .parquet or .csv"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "rows.xlsx")
+
+
+def test_kept_rows_go_with_the_last_evaluation_that_refers_to_them(project):
+    store = open_store(project, "s")
+    first = store.get("Q1").snapshot
+    frame(800, 2).to_parquet(project.root / "batch_Q2.parquet", index=False)
+    build_evaluation(project, "s", {"q": "Q2"})  # another label, another batch
+    second = store.get("Q2").snapshot
+    assert first["sha256"] != second["sha256"]
+
+    frame(500, 7).to_parquet(project.root / "batch_Q1.parquet", index=False)
+    build_evaluation(project, "s", {"q": "Q1"})  # Q1 re-evaluated on other rows
+    replaced = store.get("Q1").snapshot
+    assert not Path(first["file"]).exists() and Path(replaced["file"]).exists()
+
+    frame(800, 2).to_parquet(project.root / "batch_Q3.parquet", index=False)
+    build_evaluation(project, "s", {"q": "Q3"})  # the same rows as Q2 share its file
+    assert store.get("Q3").snapshot["file"] == second["file"]
+    store.delete("Q2")
+    assert Path(second["file"]).exists()  # Q3 still refers to it
+    store.delete("Q3")
+    assert not Path(second["file"]).exists()
+    assert sorted(p.name for p in Path(replaced["file"]).parent.iterdir()) == [
+        Path(replaced["file"]).name]
+
+    with pytest.raises(StoreError, match="non-empty label"):  # a failed write keeps no rows
+        store.evaluate(load_model(project, "m"), frame(300, 9), frame(300, 1), label=" ",
+                       snapshot_dir=Path(replaced["file"]).parent)
+    assert [p.name for p in Path(replaced["file"]).parent.iterdir()] == [
+        Path(replaced["file"]).name]
