@@ -15,13 +15,20 @@ per UTC day (deleted ones count).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 
-from scenarist.deployments.durations import TimeLike, hour_start, resolve_window, to_utc
+from scenarist.deployments.durations import (
+    TimeLike,
+    epoch_hour,
+    hour_start,
+    resolve_window,
+    to_utc,
+)
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.stores.database import database_errors
 from scenarist.stores.deployment_tables import (
@@ -189,6 +196,21 @@ def batch_keys(self: Deployment, batches: str | list[str] | None) -> list[int] |
         return None
     names = [batches] if isinstance(batches, str) else list(batches)
     return [resolve_batch(self, b, allow_locked=True).key for b in names]
+
+
+def scope_conditions(self: Deployment, table: Any, first: datetime, last: datetime,
+                     batches: str | Sequence[str] | None, model_version: int | None) -> list[Any]:
+    """WHERE conditions scoping `table` (any table keyed by deployment, hour, batch and model
+    version) to the deployment, the window [first, last), the batches and the model version."""
+    conditions = [table.c.deployment_key == self.key, table.c.hour >= epoch_hour(first),
+                  table.c.hour < epoch_hour(last)]
+    keys = batch_keys(self, batches if batches is None or isinstance(batches, str)
+                      else list(batches))
+    if keys is not None:
+        conditions.append(table.c.batch_key.in_(keys))
+    if model_version is not None:
+        conditions.append(table.c.model_version == model_version)
+    return conditions
 
 
 def batch_ids(self: Deployment, batches: str | list[str] | None) -> list[str] | None:

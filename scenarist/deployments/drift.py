@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from scenarist.deployments.batches import batch_ids, batch_keys, list_batches
+from scenarist.deployments.batches import batch_ids, list_batches, scope_conditions
 from scenarist.deployments.durations import TimeLike, epoch_hour, resolve_window
 from scenarist.deployments.model_info import OUTPUT, PREDICTION
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
@@ -141,15 +141,7 @@ def _reference(self: Deployment, model_version: int | None) -> pd.DataFrame:
 
 def _logged_outputs(self: Deployment, first: datetime, last: datetime, batches: Batches,
                     model_version: int | None) -> pd.DataFrame:
-    conditions: list[Any] = [predictions.c.deployment_key == self.key,
-                             predictions.c.hour >= epoch_hour(first),
-                             predictions.c.hour < epoch_hour(last)]
-    keys = batch_keys(self, batches if batches is None or isinstance(batches, str)
-                      else list(batches))
-    if keys is not None:
-        conditions.append(predictions.c.batch_key.in_(keys))
-    if model_version is not None:
-        conditions.append(predictions.c.model_version == model_version)
+    conditions = scope_conditions(self, predictions, first, last, batches, model_version)
     with self._engine.connect() as conn:
         rows = conn.execute(select(predictions.c.prediction, predictions.c.proba)
                             .where(*conditions)).all()

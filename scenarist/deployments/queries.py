@@ -29,7 +29,7 @@ import pandas as pd
 from sklearn import metrics as skm
 from sqlalchemy import func, select
 
-from scenarist.deployments.batches import batch_keys
+from scenarist.deployments.batches import scope_conditions
 from scenarist.deployments.durations import (
     TimeLike,
     bucket_hours,
@@ -308,19 +308,6 @@ def get_prediction_warnings(self: Deployment, bucket_size: str | timedelta = "PT
 
 # -- reading the rollups ----------------------------------------------------------------------
 
-def _scope(self: Deployment, table: Any, first: datetime, last: datetime, batches: Batches,
-           model_version: int | None) -> list[Any]:
-    conditions = [table.c.deployment_key == self.key, table.c.hour >= epoch_hour(first),
-                  table.c.hour < epoch_hour(last)]
-    keys = batch_keys(self, batches if batches is None or isinstance(batches, str)
-                      else list(batches))
-    if keys is not None:
-        conditions.append(table.c.batch_key.in_(keys))
-    if model_version is not None:
-        conditions.append(table.c.model_version == model_version)
-    return conditions
-
-
 def _bucket_expr(table: Any, first: datetime, hours: int | None) -> Any:
     if hours is None:
         return None
@@ -334,7 +321,7 @@ def _hourly(self: Deployment, first: datetime, last: datetime, batches: Batches,
                "ape_sum", "actual_sum", "actual_sq_sum"]
     aggregates = [func.sum(hourly.c[c]).label(c) for c in columns]
     aggregates.append(func.max(hourly.c.max_ts).label("max_ts"))
-    where = _scope(self, hourly, first, last, batches, model_version)
+    where = scope_conditions(self, hourly, first, last, batches, model_version)
     group = _bucket_expr(hourly, first, bucket)
     query = select(*([group] if group is not None else []), *aggregates).where(*where)
     if group is not None:
@@ -354,7 +341,7 @@ def _request_bins(self: Deployment, first: datetime, last: datetime, batches: Ba
     group = _bucket_expr(request_times, first, bucket)
     keys = [*([group] if group is not None else []), request_times.c.bin]
     query = (select(*keys, func.sum(request_times.c.count).label("count"))
-             .where(*_scope(self, request_times, first, last, batches, model_version))
+             .where(*scope_conditions(self, request_times, first, last, batches, model_version))
              .group_by(*keys))
     with self._engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -371,7 +358,7 @@ def _outcomes(self: Deployment, first: datetime, last: datetime, batches: Batche
             outcomes.c.proba_bin]
     query = (select(*keys, func.sum(outcomes.c.count).label("count"),
                     func.sum(outcomes.c.logloss_sum).label("logloss_sum"))
-             .where(*_scope(self, outcomes, first, last, batches, model_version))
+             .where(*scope_conditions(self, outcomes, first, last, batches, model_version))
              .group_by(*keys))
     with self._engine.connect() as conn:
         rows = conn.execute(query).all()
