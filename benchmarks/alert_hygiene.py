@@ -7,8 +7,8 @@ values: noise around 0.10 most weeks, and three drift episodes (3–6 weeks, a t
 features each) in which each hit feature's PSI sits at its own level between 0.15 and 0.35 —
 around the check bounds (soft_max 0.2, hard_max 0.3) — moving `noise` from week to week, so
 a feature near a bound flickers between outcomes as it does in production. One scenario runs the
-`features` checks every week; `scenarist.backtesting` replays it (the same pure functions as
-`scenarist checks backtest`) for three reporters of the same scenario:
+`features` checks every week; `scenarist.operations.backtesting` replays it (the same pure
+functions as `scenarist checks backtest`) for three reporters of the same scenario:
 
     every_run                 scenarist's default: a message on every run that is not SUCCESS
     once_per_state            a message when a check enters a new WARNING/ERROR level
@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarist.backtesting import Backtest, replay, replay_alerts
-from scenarist.checking import resolve_checks
-from scenarist.config import Project
+from scenarist.operations.backtesting import Backtest, replay, replay_alerts
+from scenarist.operations.checking import resolve_checks
+from scenarist.project.config import Project
 from scenarist.stores.evaluation import Evaluation
 
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)

@@ -18,7 +18,7 @@ from scipy import stats
 
 from scenarist.demo.data import FEATURES, NUMERIC_FEATURES, TARGET, generate_quarter, train_model
 from scenarist.metrics.evaluation import compute_evaluation
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 
 def main() -> None:

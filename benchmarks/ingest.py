@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from scenarist.deployments import Deployment
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 from scenarist.stores.database import dispose_all
 
 START = pd.Timestamp("2024-05-01T00:00Z").timestamp()

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from scenarist.deployments import Deployment
 from scenarist.deployments.secondary import get_secondary_dataset_config
 from scenarist.metrics.segments import SegmentOptions, compute_with_segments
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 
 def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:

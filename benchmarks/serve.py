@@ -58,7 +58,7 @@ def main() -> None:
         train_model,
     )
     from scenarist.deployments import Deployment
-    from scenarist.models import model_from_estimator
+    from scenarist.project.models import model_from_estimator
     from scenarist.server import create_key
 
     folder = Path(tempfile.mkdtemp(prefix="scenarist-serve-bench-"))

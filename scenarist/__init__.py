@@ -7,12 +7,7 @@
     store.history("data_drift")
 """
 
-from scenarist.backtesting import Backtest, backtest
-from scenarist.build import build_evaluation, open_store
-from scenarist.checking import run_checks
 from scenarist.checks import CheckResult, CheckSpec, Outcome, StepOutcome, evaluate_check
-from scenarist.config import Project, load_project, validate_project
-from scenarist.datasets import read_dataset
 from scenarist.deployments import (
     MODEL_REPLACEMENT_REASON,
     Deployment,
@@ -32,14 +27,19 @@ from scenarist.errors import (
 )
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.metrics.segments import SegmentOptions
-from scenarist.models import LoadedModel, load_model, model_from_estimator
+from scenarist.operations.backtesting import Backtest, backtest
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.operations.checking import run_checks
+from scenarist.operations.revisions import revise_evaluations, revise_verdicts
+from scenarist.operations.streamed import stream_evaluation
 from scenarist.profiles import BatchProfile, ProfileDrift
 from scenarist.profiles.streaming import StreamOptions
-from scenarist.revisions import revise_evaluations, revise_verdicts
-from scenarist.secondary import SecondaryDatasetSpec
+from scenarist.project.config import Project, load_project, validate_project
+from scenarist.project.datasets import read_dataset
+from scenarist.project.models import LoadedModel, load_model, model_from_estimator
+from scenarist.project.secondary import SecondaryDatasetSpec
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
-from scenarist.streamed import stream_evaluation
 
 
 def run_scenario(*args, **kwargs):  # noqa: ANN002, ANN003 - same signature as flows.scenario

@@ -42,7 +42,7 @@ from scenarist.commands import (
     store,
 )
 from scenarist.commands.common import err, out
-from scenarist.config import validate_project
+from scenarist.project.config import validate_project
 
 app = typer.Typer(
     name="scenarist",

@@ -10,14 +10,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scenarist.build import build_evaluation, open_store
-from scenarist.checking import check_history, run_checks, store_engine
 from scenarist.checks import Outcome
 from scenarist.cli import app
-from scenarist.config import load_project, validate_project
 from scenarist.errors import ConfigError
 from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.metrics.values import MetricValue
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.operations.checking import check_history, run_checks, store_engine
+from scenarist.project.config import load_project, validate_project
 
 CHECK_MODULE = '''
 def drift_below(evaluation, previous, params):

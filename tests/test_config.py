@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scenarist.config import (
+from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.project.config import (
     Connection,
     NumericRangeCheckSpec,
     Project,
@@ -19,7 +20,6 @@ from scenarist.config import (
     render,
     validate_project,
 )
-from scenarist.errors import ConfigError, ConfigProblem
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scenarist.yaml"
 EXAMPLE: dict[str, Any] = yaml.safe_load(FIXTURE.read_text())

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from scenarist.config import Project, load_project
-from scenarist.datasets import read_dataset
 from scenarist.errors import ConfigError, InputDataError
+from scenarist.project.config import Project, load_project
+from scenarist.project.datasets import read_dataset
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scenarist.yaml"
 

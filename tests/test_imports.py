@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scenarist.errors import ConfigError
-from scenarist.imports import import_function
+from scenarist.project.imports import import_function
 
 
 def test_each_project_gets_its_own_module_of_the_same_name(tmp_path):

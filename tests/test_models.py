@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from scenarist.config import Project, load_project
 from scenarist.errors import ConfigError, InputDataError, ModelLoadError
-from scenarist.models import LoadedModel, load_model, model_from_estimator
+from scenarist.project.config import Project, load_project
+from scenarist.project.models import LoadedModel, load_model, model_from_estimator
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scenarist.yaml"
 FEATURES = ["card_age", "card_fico_score"]

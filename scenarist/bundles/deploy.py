@@ -39,8 +39,8 @@ from scenarist.bundles.prefect_deployments import (
 from scenarist.bundles.registry import Registry
 from scenarist.bundles.remap import remap_project
 from scenarist.bundles.workspace import Event, Workspace, WorkspaceConfig, load_workspace
-from scenarist.config import Project, load_project
 from scenarist.errors import BundleError, ConfigError, ScenaristError, StoreError
+from scenarist.project.config import Project, load_project
 from scenarist.stores.database import connect
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from scenarist.bundles.workspace import WorkspaceConfig
-from scenarist.config import Project, TriggerSpec
 from scenarist.errors import BundleError
+from scenarist.project.config import Project, TriggerSpec
 
 FLOW_NAME = "scenarist-scenario"
 ENTRYPOINT = "scenarist.flows.scenario.scenario_flow"

@@ -27,8 +27,8 @@ from scenarist.bundles.archive import verify_archive
 from scenarist.bundles.create import bundles_folder
 from scenarist.bundles.manifest import PROJECT_DIR
 from scenarist.bundles.registry import Registry
-from scenarist.config import PROJECT_FILE, Project
 from scenarist.errors import BundleError
+from scenarist.project.config import PROJECT_FILE, Project
 
 #: what `with_bundle_checks` takes from a bundle
 DEFINITIONS = ("checks", "scenarios", "variables")

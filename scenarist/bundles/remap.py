@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from scenarist.bundles.workspace import WorkspaceConfig
-from scenarist.config import PROJECT_FILE
 from scenarist.errors import ConfigError
+from scenarist.project.config import PROJECT_FILE
 
 _RELATIVE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(?!/)(.+)$")
 

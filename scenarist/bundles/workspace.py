@@ -35,8 +35,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from scenarist.config import Connection
 from scenarist.errors import BundleError, ConfigError, ConfigProblem
+from scenarist.project.config import Connection
 
 WORKSPACES_DIR = "workspaces"
 

@@ -6,7 +6,7 @@
 One module per check type (numeric_range, value_in_set, relative_change, python_check), each
 with a pure `evaluate(name, spec, evaluation, previous)`; `registry.CHECK_TYPES` lists them and
 `evaluate_check` dispatches on the spec's `type`. Running checks against a project's stores and
-recording the results is `scenarist.checking.run_checks`.
+recording the results is `scenarist.operations.checking.run_checks`.
 """
 
 from scenarist.checks.outcome import Outcome, StepOutcome

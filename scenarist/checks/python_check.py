@@ -11,8 +11,8 @@ The function receives the latest evaluation, the previous one (None when there i
 spec's `params`. It returns an Outcome, an outcome string (case-insensitive) or an
 (outcome, message) tuple. A function that raises, or returns anything else, gives ERROR with the
 reason in the message: a broken check never crashes a run. Modules import from the project
-folder (`project_on_path`, then `scenarist.imports`); `scenarist validate` reports a function
-that does not import (`import_problem`).
+folder (`project_on_path`, then `scenarist.project.imports`); `scenarist validate` reports a
+function that does not import (`import_problem`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from scenarist.checks.outcome import Outcome
 from scenarist.checks.result import CheckResult, fmt_number, metric_key
 from scenarist.checks.specs import PythonCheckSpec
 from scenarist.errors import ConfigError
-from scenarist.imports import import_function
+from scenarist.project.imports import import_function
 
 _PROJECT_ROOT: ContextVar[Path | None] = ContextVar("project_root", default=None)
 
@@ -48,7 +48,7 @@ def project_on_path(root: Path | str | None) -> Iterator[None]:
 
 
 def load_function(reference: str) -> Callable[..., Any]:
-    """The callable named by "module:function" (see `scenarist.imports.import_function`)."""
+    """The callable named by "module:function" (see `scenarist.project.imports.import_function`)."""
     try:
         return import_function(reference, _PROJECT_ROOT.get())
     except ConfigError as exc:

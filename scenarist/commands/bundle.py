@@ -27,8 +27,8 @@ from scenarist.bundles.read import locate_bundle
 from scenarist.bundles.registry import Registry
 from scenarist.bundles.workspace import Workspace, deployed_where, load_workspace
 from scenarist.commands.common import ProjectOption, friendly_errors, out
-from scenarist.config import Project, load_project
 from scenarist.errors import BundleError
+from scenarist.project.config import Project, load_project
 
 app = typer.Typer(help="Versioned bundles of a project, released to workspaces.",
                   no_args_is_help=True)

@@ -1,5 +1,5 @@
 """`scenarist checks …`: run a store's checks on its latest evaluation, read the check history,
-backtest checks over the stored history (`checks backtest`, see `scenarist.backtesting`).
+backtest checks over the stored history (`checks backtest`, see `scenarist.operations.backtesting`).
 
 Exit codes of `checks run` (so a shell or CI job can branch on the outcome):
 
@@ -24,17 +24,17 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperCommand
 
-from scenarist.checking import (
+from scenarist.checks.outcome import Outcome
+from scenarist.checks.result import CheckResult
+from scenarist.commands.common import ProjectOption, err, fmt, friendly_errors, out
+from scenarist.errors import ScenaristError
+from scenarist.operations.checking import (
     check_history,
     project_history_engines,
     resolve_checks,
     run_checks,
 )
-from scenarist.checks.outcome import Outcome
-from scenarist.checks.result import CheckResult
-from scenarist.commands.common import ProjectOption, err, fmt, friendly_errors, out
-from scenarist.config import load_project
-from scenarist.errors import ScenaristError
+from scenarist.project.config import load_project
 
 EXIT_CODES = {Outcome.OK: 0, Outcome.EMPTY: 1, Outcome.WARNING: 1, Outcome.ERROR: 2}
 EXIT_USAGE = 3
@@ -171,7 +171,7 @@ def checks_backtest(
 
     Prints outcome counts per check, which evaluations got which outcome, and the alerts per
     month the scenarios' reporters would have sent."""
-    from scenarist.backtesting import backtest, compare
+    from scenarist.operations.backtesting import backtest, compare
 
     loaded = load_project(project)
     result = backtest(loaded, store, checks or None, bundle=bundle, registry=registry)

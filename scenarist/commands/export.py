@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from scenarist.commands.common import ProjectOption, friendly_errors, out
-from scenarist.config import load_project
+from scenarist.project.config import load_project
 
 
 @friendly_errors
@@ -30,8 +30,8 @@ def export(
     project: ProjectOption = Path("."),
 ) -> None:
     """Write the rows behind an evaluation: features, additional data, labels, predictions."""
-    from scenarist.build import open_store
     from scenarist.errors import NotFoundError
+    from scenarist.operations.build import open_store
 
     evaluation_store = open_store(load_project(project), store)
     if label is None:

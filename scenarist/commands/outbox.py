@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from scenarist.commands.common import ProjectOption, err, friendly_errors, out
-from scenarist.config import load_project
+from scenarist.project.config import load_project
 from scenarist.stores.database import connect
 
 app = typer.Typer(help="Reporter messages: pending, failed and sent.", no_args_is_help=True)

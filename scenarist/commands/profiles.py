@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scenarist.build import open_store
 from scenarist.commands.common import ProjectOption, err, fmt, friendly_errors, out
-from scenarist.config import Project, load_project
+from scenarist.operations.build import open_store
+from scenarist.project.config import Project, load_project
 from scenarist.stores.evaluation import Evaluation
 
 SHOWN_FEATURES = 20
@@ -38,7 +38,7 @@ def group_progress() -> Iterator[Callable[[int, int, Sequence[str]], None]]:
 
 def stream_store(project: Project, store: str, variables: dict[str, str]) -> Evaluation:
     """`store evaluate --stream`: stream the store's batch with a progress bar per group."""
-    from scenarist.streamed import stream_evaluation
+    from scenarist.operations.streamed import stream_evaluation
 
     with group_progress() as on_group:
         return stream_evaluation(project, store, variables, on_group=on_group)

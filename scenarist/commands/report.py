@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scenarist.commands.common import ProjectOption, friendly_errors, out
-from scenarist.config import load_project
+from scenarist.project.config import load_project
 
 
 @friendly_errors

@@ -16,7 +16,7 @@ from scenarist.commands.common import (
     out,
     parse_variables,
 )
-from scenarist.config import load_project
+from scenarist.project.config import load_project
 
 app = typer.Typer(help="List scenarios, their runs and run logs.", no_args_is_help=True)
 

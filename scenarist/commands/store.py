@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from scenarist.build import build_evaluation, open_store
 from scenarist.commands.common import (
     ProjectOption,
     VarOption,
@@ -21,9 +20,10 @@ from scenarist.commands.common import (
     parse_variables,
 )
 from scenarist.commands.profiles import store_window_drift, stream_store
-from scenarist.config import load_project
 from scenarist.errors import ConfigError
 from scenarist.metrics import sufficiency
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.project.config import load_project
 from scenarist.stores.revisions import metric_key
 
 app = typer.Typer(
@@ -57,7 +57,7 @@ def store_evaluate(
         if stream:
             raise ConfigError("--stream and --revision do not go together: streamed "
                               "evaluations have no label-dependent metrics to revise")
-        from scenarist.revisions import revise_verdicts
+        from scenarist.operations.revisions import revise_verdicts
 
         with delayed_progress() as on_stage:
             evaluation = build_evaluation(loaded, store, variables, on_stage=on_stage,
@@ -113,7 +113,7 @@ def store_show(
         for note in sufficiency.summary(facts):  # why metrics have no value (min_rows)
             out.print(f"{escape(str(label))}: no value: {escape(note)}", highlight=False)
     for label, facts in details.items():
-        if facts.get("revision"):  # revised by late labels (scenarist.revisions)
+        if facts.get("revision"):  # revised by late labels (scenarist.operations.revisions)
             out.print(f"{escape(str(label))}: revision {facts['revision']} after late labels "
                       f"(scenarist store revisions {escape(store)} {escape(str(label))!r})",
                       highlight=False)
@@ -220,7 +220,7 @@ def store_revise(
 
     Each becomes a new revision, its checks run again, and "verdict revised" messages go to
     the reporters that sent the original alert."""
-    from scenarist.revisions import revise_evaluations
+    from scenarist.operations.revisions import revise_evaluations
 
     report = revise_evaluations(load_project(project), store, labels=label or None, force=force)
     for revised in report.revised:

@@ -24,9 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.config import load_project
 from scenarist.demo.project import write_example
 from scenarist.demo.smtp_sink import SmtpSink
+from scenarist.project.config import load_project
 
 SCENARIO = "Build MES for all quarters"
 CHECK = "data drift < 0.45"
@@ -55,9 +55,9 @@ def run_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Run the demo in `folder`; `smtp` (host, port) sends to a real server instead of a sink."""
-    from scenarist.build import open_store
-    from scenarist.checking import store_engine
     from scenarist.flows.scenario import run_scenario
+    from scenarist.operations.build import open_store
+    from scenarist.operations.checking import store_engine
     from scenarist.stores.check_results import check_history
 
     say = progress or (lambda _message: None)

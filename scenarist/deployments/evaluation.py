@@ -69,8 +69,8 @@ def evaluate(self: Deployment, store_name: str, *, start: TimeLike | None = None
              custom_metrics: Mapping[str, CustomMetric] | None = None) -> Evaluation:
     """Evaluate the window (or monitoring batch) into the evaluation store `store_name`;
     `revision` (a reason) replaces an existing evaluation as a new revision
-    (`scenarist.revisions`, late labels); `model_version` (default: the current one) is the
-    version whose predictions are evaluated, as a revision of a window before a replacement.
+    (`scenarist.operations.revisions`, late labels); `model_version` (default: the current one)
+    is the version whose predictions are evaluated, as a revision of a window before a replacement.
 
     `segments` segments by additional data logged with the predictions (compared with the
     whole reference, which keeps only features); `custom_metrics` are computed on the window

@@ -26,7 +26,7 @@ from scenarist.deployments.drift import current_rows
 from scenarist.deployments.durations import TimeLike
 from scenarist.deployments.model_info import PREDICTION, PROBA
 from scenarist.errors import NotFoundError
-from scenarist.export import Format, unique_column, write_table
+from scenarist.operations.export import Format, unique_column, write_table
 from scenarist.stores.deployment_tables import predictions
 from scenarist.stores.prediction_log import hash_texts
 

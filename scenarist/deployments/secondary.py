@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 
 from scenarist.errors import ConfigError, StoreError
-from scenarist.secondary import SecondaryDatasetSpec, join_secondary, secondary_table
+from scenarist.project.secondary import SecondaryDatasetSpec, join_secondary, secondary_table
 from scenarist.stores.database import database_errors
 from scenarist.stores.secondary_configs import secondary_configs
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.config import Project
+from scenarist.project.config import Project
 
 FIXED_NAMES = (
     "scenarioName",

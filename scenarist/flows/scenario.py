@@ -30,13 +30,13 @@ from prefect.runtime import flow_run as current_flow_run
 from prefect.utilities.urls import url_for
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.config import Project, load_project, render
 from scenarist.errors import ConditionError, ConfigError, ConfigProblem
 from scenarist.flows.conditions import should_run
 from scenarist.flows.context import RunContext
 from scenarist.flows.logs import RunLogCapture
 from scenarist.flows.specs import RunScenarioStep
 from scenarist.flows.steps import STEP_FUNCTIONS, StepResult
+from scenarist.project.config import Project, load_project, render
 from scenarist.reporters.queue import queue_reports
 from scenarist.stores.database import connect
 from scenarist.stores.runs import StepRecord, record_scenario_end, record_scenario_start

@@ -118,7 +118,8 @@ class EvaluateDeploymentStep(StepOptions):
 
 class ReviseEvaluationsStep(StepOptions):
     """Revise the evaluations of a deployment-fed store whose labels arrived since they were
-    computed: new revision, checks again, "verdict revised" messages (scenarist.revisions)."""
+    computed: new revision, checks again, "verdict revised" messages
+    (scenarist.operations.revisions)."""
 
     type: Literal["revise_evaluations"] = Field(description="Step type.")
     store: str = Field(description="Evaluation store (with `deployment:`) to revise.")

@@ -12,15 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scenarist.build import (
-    build_evaluation,
-    custom_metrics,
-    evaluation_options,
-    segment_options,
-)
-from scenarist.checking import run_checks
 from scenarist.checks.outcome import StepOutcome
-from scenarist.config import render
 from scenarist.errors import ConfigError
 from scenarist.flows.conditions import evaluate_expression
 from scenarist.flows.context import RunContext
@@ -32,7 +24,15 @@ from scenarist.flows.specs import (
     RunChecksStep,
     SetVariablesStep,
 )
-from scenarist.imports import import_function
+from scenarist.operations.build import (
+    build_evaluation,
+    custom_metrics,
+    evaluation_options,
+    segment_options,
+)
+from scenarist.operations.checking import run_checks
+from scenarist.project.config import render
+from scenarist.project.imports import import_function
 from scenarist.stores.evaluation import Evaluation
 
 KEY_METRICS = ("data_drift", "drift_share", "drift_model_accuracy", "prediction_drift", "auc")
@@ -103,7 +103,7 @@ def revise_evaluations_step(
 ) -> StepResult:
     """Revise the store's stale evaluations; the outcome is that of the revised verdicts (a
     check revised to WARNING makes the step WARNING), whose results join `checks`."""
-    from scenarist.revisions import revise_evaluations
+    from scenarist.operations.revisions import revise_evaluations
 
     report = revise_evaluations(ctx.project, step.store, labels=step.labels, force=step.force,
                                 scenario_run_id=ctx.run_id)

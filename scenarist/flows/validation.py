@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scenarist.config_checks import format_location
 from scenarist.errors import ConfigError, ConfigProblem
 from scenarist.flows.conditions import expression_names
 from scenarist.flows.context import FIXED_NAMES, step_variable
@@ -21,7 +20,8 @@ from scenarist.flows.specs import (
     RunScenarioStep,
     SetVariablesStep,
 )
-from scenarist.imports import import_function
+from scenarist.project.config_checks import format_location
+from scenarist.project.imports import import_function
 
 
 def scenario_problems(project: Any) -> list[ConfigProblem]:

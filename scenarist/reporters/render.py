@@ -28,8 +28,8 @@ import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from scenarist.config_checks import format_location
 from scenarist.errors import ConfigProblem, ScenaristError
+from scenarist.project.config_checks import format_location
 from scenarist.reporters.specs import (
     SPECIAL_ATTACHMENTS,
     MailReporterSpec,

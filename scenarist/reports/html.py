@@ -120,8 +120,8 @@ def _estimate_rows(evaluation: Evaluation) -> list[tuple[str, float, float, floa
 def write_report(project: Any, store_name: str, *, label: str | None = None,
                  output: Path | str | None = None) -> Path:
     """Render the report of a project's store to `output` (default under .scenarist/reports/)."""
-    from scenarist.build import open_store
-    from scenarist.checking import store_engine
+    from scenarist.operations.build import open_store
+    from scenarist.operations.checking import store_engine
     from scenarist.stores.check_results import check_history
 
     store = open_store(project, store_name)

@@ -27,7 +27,7 @@ import joblib
 from scenarist.deployments import Deployment, ReplacementStatus
 from scenarist.deployments.ingest import warning_bounds
 from scenarist.errors import ConfigError, ModelLoadError, NotFoundError
-from scenarist.models import LoadedModel, model_from_estimator
+from scenarist.project.models import LoadedModel, model_from_estimator
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ class Evaluation:
 
     @property
     def snapshot(self) -> Mapping[str, Any] | None:
-        """The kept rows behind this evaluation (`scenarist.export`), None when not kept."""
+        """The kept rows behind this evaluation (`scenarist.operations.export`), None when not
+        kept."""
         return self.details.get("snapshot")
 
     @classmethod

@@ -99,7 +99,7 @@ class EvaluationStore:
         `segments` also computes every metric per segment (`scenarist.metrics.segments`);
         `custom_metrics` adds the team's own metrics (`scenarist.metrics.custom`); `details`
         are kept beside the computed ones; `snapshot_dir` keeps the evaluated rows (and the
-        model's predictions) as a Parquet file there, for `export` (`scenarist.export`).
+        model's predictions) as a Parquet file there, for `export` (`scenarist.operations.export`).
         `revision` (a reason, e.g. "labels arrived") replaces `label` as a new revision, keeping
         the values it changes (`revisions`; then `scenarist.revise_verdicts` re-checks it).
         """
@@ -114,7 +114,7 @@ class EvaluationStore:
         if details:
             computed = replace(computed, details={**computed.details, **details})
         if snapshot_dir is not None:
-            from scenarist.export import write_snapshot
+            from scenarist.operations.export import write_snapshot
 
             kept = write_snapshot(snapshot_dir, model, current, reference)
             computed = replace(computed, details={**computed.details, "snapshot": kept})
@@ -217,8 +217,9 @@ class EvaluationStore:
         self._release_snapshot((found.details or {}).get("snapshot"))
 
     def _release_snapshot(self, snapshot: Mapping[str, Any] | None) -> None:
-        """Remove a kept-rows file (`scenarist.export`) that no evaluation of this store refers
-        to any more: identical batches share one file, so it goes with its last evaluation."""
+        """Remove a kept-rows file (`scenarist.operations.export`) that no evaluation of this store
+        refers to any more: identical batches share one file, so it goes with its last
+        evaluation."""
         if not snapshot or not snapshot.get("file") or not snapshot.get("sha256"):
             return
         digest = evaluations.c.details[("snapshot", "sha256")].as_string()
@@ -259,8 +260,8 @@ class EvaluationStore:
 
     def export(self, label: str, output: Path | str, format: str | None = None) -> Path:
         """Write the rows behind evaluation `label` (features, additional data, labels, the
-        model's predictions) to `output`, Parquet or CSV; see `scenarist.export`."""
-        from scenarist.export import export_rows
+        model's predictions) to `output`, Parquet or CSV; see `scenarist.operations.export`."""
+        from scenarist.operations.export import export_rows
 
         return export_rows(self.get(label), output, format)  # type: ignore[arg-type]
 

@@ -10,9 +10,9 @@ transaction, every metric value the new version changes: `changes` maps a metric
 (None: no value — absent or NaN). Unchanged values are not repeated, so the superseded version
 is the current one with `before` put back. `verdicts` (check name → [before, after] outcomes)
 is filled in once the store's checks have been run again on the new version
-(`scenarist.revisions`). Revisions of a label are numbered 1, 2, … and the evaluation's details
-carry its current number (`revision`, absent when never revised); they stay when the
-evaluation is later replaced or deleted, and go with their store.
+(`scenarist.operations.revisions`). Revisions of a label are numbered 1, 2, … and the
+evaluation's details carry its current number (`revision`, absent when never revised); they stay
+when the evaluation is later replaced or deleted, and go with their store.
 """
 
 from __future__ import annotations

@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import scenarist
-from scenarist.backtesting import backtest, compare
-from scenarist.build import open_store
 from scenarist.bundles.create import create_bundle
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.errors import BundleError, ConfigError
 from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.metrics.values import MetricValue
+from scenarist.operations.backtesting import backtest, compare
+from scenarist.operations.build import open_store
+from scenarist.project.config import load_project
 from scenarist.stores.alert_state import alert_state_table
 from scenarist.stores.check_results import check_results as check_results_table
 from scenarist.stores.outbox import outbox_table

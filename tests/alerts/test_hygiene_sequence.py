@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from scenarist.checks.outcome import Outcome, StepOutcome
 from scenarist.cli import app
-from scenarist.config import load_project, validate_project
 from scenarist.flows.context import RunContext
 from scenarist.flows.scenario import project_engine
+from scenarist.project.config import load_project, validate_project
 from scenarist.stores.alert_state import alert_states
 from scenarist.stores.outbox import outbox_messages
 

@@ -124,7 +124,7 @@ def test_registry_on_an_fsspec_url_and_diff(design, tmp_path):
 def test_same_manifest_and_files_give_the_same_bytes(design, tmp_path):
     from scenarist.bundles.archive import write_archive
     from scenarist.bundles.create import project_files, sanitized_project_file
-    from scenarist.config import load_project
+    from scenarist.project.config import load_project
 
     archive = create_bundle(design, "v1")
     manifest = verify_archive(archive)

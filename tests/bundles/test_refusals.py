@@ -19,8 +19,8 @@ from scenarist.bundles import (
     deploy_bundle,
     load_workspace,
 )
-from scenarist.config import load_project
 from scenarist.errors import ConfigError, StoreError
+from scenarist.project.config import load_project
 from tests.bundles.conftest import deployments_of, free_port, use_version, write_workspace
 
 DATA = ["transactions_train"]  # the reference data: validation needs its file

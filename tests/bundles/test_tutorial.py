@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from scenarist.bundles import Registry, Workspace, load_workspace, rollback
 from scenarist.bundles.workspace import deployed_where
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.flows.scenario import project_engine
+from scenarist.project.config import load_project
 from scenarist.stores.runs import scenario_runs
 from tests.bundles.conftest import deployments_of, use_version
 

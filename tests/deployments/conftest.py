@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from scenarist.demo.data import TARGET, generate_quarter, train_model
 from scenarist.deployments import Deployment
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 
 from scenarist.deployments import MODEL_REPLACEMENT_REASON, ReplacementStatus
 from scenarist.errors import ConfigError
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 
 def _model(frame: pd.DataFrame, features: list[str], target: str = "authorized_flag",

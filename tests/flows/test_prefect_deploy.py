@@ -12,8 +12,8 @@ from pathlib import Path
 import prefect.settings
 from prefect import get_client
 
-from scenarist.config import load_project
 from scenarist.flows.scenario import project_engine
+from scenarist.project.config import load_project
 from scenarist.stores.runs import scenario_runs
 
 REPO = Path(__file__).resolve().parents[2]

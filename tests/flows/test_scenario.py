@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.config import load_project
 from scenarist.flows.scenario import project_engine, run_scenario
+from scenarist.project.config import load_project
 from scenarist.stores.runs import scenario_run
 
 STEPS_MODULE = '''
@@ -278,7 +278,7 @@ def test_evaluate_deployment_step_feeds_checks(project):
 
     from scenarist.demo.data import FEATURES, generate_quarter
     from scenarist.deployments.deployment import Deployment
-    from scenarist.models import load_model
+    from scenarist.project.models import load_model
 
     loaded = load_project(project)
     url = loaded.connections["store"].resolved_url()

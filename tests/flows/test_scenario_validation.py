@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scenarist.config import load_project, validate_project
 from scenarist.errors import ConfigError
 from scenarist.flows.scenario import run_scenario
+from scenarist.project.config import load_project, validate_project
 
 
 def _with_scenarios(project: Path, scenarios: dict, module: str | None = None) -> Path:

@@ -11,14 +11,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scenarist.checking import run_checks
 from scenarist.checks.outcome import Outcome
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.demo.data import TARGET, generate_quarter, train_model
 from scenarist.metrics.evaluation import EvaluationOptions, compute_evaluation
 from scenarist.metrics.sufficiency import DETAILS_KEY
-from scenarist.models import model_from_estimator
+from scenarist.operations.checking import run_checks
+from scenarist.project.config import load_project
+from scenarist.project.models import model_from_estimator
 from scenarist.reports.html import write_report
 
 

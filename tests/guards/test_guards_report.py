@@ -6,10 +6,10 @@ import re
 
 import yaml
 
-from scenarist.build import build_evaluation
-from scenarist.checking import run_checks
 from scenarist.checks.outcome import Outcome
-from scenarist.config import load_project
+from scenarist.operations.build import build_evaluation
+from scenarist.operations.checking import run_checks
+from scenarist.project.config import load_project
 from scenarist.reports.html import write_report
 
 

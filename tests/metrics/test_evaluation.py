@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from scenarist.demo.data import FEATURES, TARGET, generate_quarter, train_model
 from scenarist.errors import InputDataError
 from scenarist.metrics.evaluation import EvaluationOptions, compute_evaluation
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 
 @pytest.fixture(scope="module")

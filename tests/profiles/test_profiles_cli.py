@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from scenarist.build import build_evaluation, open_store
 from scenarist.cli import app
-from scenarist.config import load_project
-from scenarist.datasets import read_dataset
 from scenarist.metrics.drift import feature_drift
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.project.config import load_project
+from scenarist.project.datasets import read_dataset
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from scenarist.demo.data import TARGET, generate_quarter, train_model
 from scenarist.errors import InputDataError, NotFoundError, StoreError
 from scenarist.metrics.drift_stats import numeric_stats
 from scenarist.metrics.evaluation import ComputedEvaluation
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 from scenarist.stores.evaluation_store import EvaluationStore
 from scenarist.stores.profiles import profiles
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 
 from scenarist.checks.outcome import StepOutcome
-from scenarist.config import load_project
 from scenarist.flows.context import RunContext
 from scenarist.flows.scenario import project_engine
+from scenarist.project.config import load_project
 from scenarist.reporters.queue import QueueSummary, queue_reports
 
 MONITOR = "Data drift monitor"

@@ -44,7 +44,7 @@ def test_the_design_reporter_works_as_written(mail_project: Path, smtp_server, p
 
 
 def _load(root: Path):
-    from scenarist.config import load_project
+    from scenarist.project.config import load_project
 
     return load_project(root)
 
@@ -166,7 +166,7 @@ def test_a_slow_server_times_out_and_is_retried(mail_project, smtp_server):
 @pytest.mark.parametrize("reporter_type", ["mail", "webhook"])
 def test_every_reporter_type_renders_its_default_templates(project_copy, reporter_type):
     """The standard suite: each type's built-in templates render against the sample run."""
-    from scenarist.config import load_project
+    from scenarist.project.config import load_project
     from scenarist.reporters.render import render_content, sample_variables
     from scenarist.reporters.specs import MailReporterSpec, WebhookReporterSpec
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from scenarist.checks.outcome import StepOutcome
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.flows.scenario import project_engine, run_scenario
+from scenarist.project.config import load_project
 from scenarist.stores.outbox import outbox_messages
 from scenarist.stores.runs import scenario_run
 

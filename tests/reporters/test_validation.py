@@ -10,7 +10,7 @@ from reporter_helpers import MONITOR, edit_project
 from typer.testing import CliRunner
 
 from scenarist.cli import app
-from scenarist.config import load_project, validate_project
+from scenarist.project.config import load_project, validate_project
 from scenarist.reporters.specs import MailReporterSpec, WebhookReporterSpec
 
 LOC = f"scenarios.{MONITOR}.reporters[0]"

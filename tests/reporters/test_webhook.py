@@ -8,8 +8,8 @@ from pathlib import Path
 
 from reporter_helpers import MONITOR, edit_project, queue, warning_context
 
-from scenarist.config import load_project
 from scenarist.flows.scenario import project_engine
+from scenarist.project.config import load_project
 from scenarist.reporters.delivery import deliver_pending
 from scenarist.stores import outbox
 from scenarist.stores.database import connect

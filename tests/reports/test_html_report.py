@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scenarist.build import build_evaluation
-from scenarist.checking import run_checks
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.errors import NotFoundError
+from scenarist.operations.build import build_evaluation
+from scenarist.operations.checking import run_checks
+from scenarist.project.config import load_project
 from scenarist.reports.html import render_report, write_report
 from scenarist.stores.evaluation_store import EvaluationStore
 

@@ -12,15 +12,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scenarist.build import open_store
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.demo.data import FEATURES, generate_quarter
 from scenarist.deployments.deployment import Deployment
 from scenarist.flows.scenario import project_engine, run_scenario
 from scenarist.metrics.evaluation import ComputedEvaluation
-from scenarist.models import load_model
-from scenarist.revisions import revise_evaluations
+from scenarist.operations.build import open_store
+from scenarist.operations.revisions import revise_evaluations
+from scenarist.project.config import load_project
+from scenarist.project.models import load_model
 from scenarist.stores.outbox import outbox_messages
 
 ROWS, FIRST = 1_000, 300

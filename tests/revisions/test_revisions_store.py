@@ -11,15 +11,15 @@ import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score
 
-from scenarist.build import open_store
-from scenarist.checking import run_checks
-from scenarist.config import load_project
 from scenarist.demo.data import TARGET, generate_quarter
 from scenarist.errors import ConfigError
 from scenarist.metrics.evaluation import EvaluationOptions
-from scenarist.models import load_model, model_from_estimator
+from scenarist.operations.build import open_store
+from scenarist.operations.checking import run_checks
+from scenarist.operations.revisions import revise_evaluations, revise_verdicts
+from scenarist.project.config import load_project
+from scenarist.project.models import load_model, model_from_estimator
 from scenarist.reports.html import render_report
-from scenarist.revisions import revise_evaluations, revise_verdicts
 from scenarist.stores.evaluation_store import EvaluationStore
 
 FAST = EvaluationOptions(max_rows_per_side=500, n_jobs=1)

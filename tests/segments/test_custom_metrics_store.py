@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from segment_data import frame
 
-from scenarist.build import build_evaluation, open_store
-from scenarist.checking import run_checks
 from scenarist.checks.outcome import Outcome
-from scenarist.config import load_project
 from scenarist.errors import ConfigError
 from scenarist.metrics.custom import custom_metric_values, with_custom_metrics
 from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.metrics.values import MetricValue
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.operations.checking import run_checks
+from scenarist.project.config import load_project
 from scenarist.reports.html import write_report
 
 MODULE = '''

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from scenarist.deployments import Deployment
 from scenarist.errors import InputDataError, NotFoundError
 from scenarist.metrics.segments import SegmentOptions
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 START = pd.Timestamp("2024-05-01T00:00Z")
 
@@ -103,10 +103,10 @@ def test_evaluate_deployment_step_passes_the_store_segments_and_custom_metrics(l
 
     import yaml
 
-    from scenarist.config import load_project
     from scenarist.flows.context import RunContext
     from scenarist.flows.specs import EvaluateDeploymentStep
     from scenarist.flows.steps import evaluate_deployment_step
+    from scenarist.project.config import load_project
 
     dep, current, ids, predicted, *_ = logged
     root = tmp_path / "project"
@@ -128,6 +128,6 @@ def test_evaluate_deployment_step_passes_the_store_segments_and_custom_metrics(l
     half = slice(len(ids) // 2, None)
     assert context.evaluation["metrics"]["approval_rate"] == pytest.approx(
         float(np.mean(predicted[half] == 0)))
-    from scenarist.build import open_store
+    from scenarist.operations.build import open_store
 
     assert "device=tablet" in open_store(project, "prod").segments("May run")

@@ -11,12 +11,12 @@ import pytest
 from segment_data import frame
 from typer.testing import CliRunner
 
-from scenarist.build import build_evaluation, open_store
 from scenarist.cli import app
-from scenarist.config import load_project
 from scenarist.errors import InputDataError, NotFoundError, StoreError
-from scenarist.export import write_table
-from scenarist.models import load_model
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.operations.export import write_table
+from scenarist.project.config import load_project
+from scenarist.project.models import load_model
 
 
 @pytest.fixture

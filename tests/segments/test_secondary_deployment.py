@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from scenarist.deployments import Deployment
 from scenarist.errors import ConfigError, InputDataError
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 
 START = pd.Timestamp("2024-05-01T00:00Z")
 JOIN = {"dataset": "merchants", "key": ["merchant_id"], "columns": ["merchant_risk"]}

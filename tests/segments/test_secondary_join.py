@@ -9,10 +9,10 @@ import pytest
 from scipy import stats
 from segment_data import frame, merchants
 
-from scenarist.build import build_evaluation, open_store
-from scenarist.config import load_project
 from scenarist.errors import ConfigError, InputDataError
-from scenarist.secondary import SecondaryDatasetSpec, join_secondary
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.project.config import load_project
+from scenarist.project.secondary import SecondaryDatasetSpec, join_secondary
 
 JOIN = {"dataset": "merchants", "key": "merchant_id", "columns": ["merchant_risk"]}
 

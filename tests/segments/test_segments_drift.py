@@ -10,12 +10,12 @@ import pytest
 from scipy import stats
 from segment_data import frame, write_project
 
-from scenarist.build import build_evaluation, open_store
-from scenarist.checking import run_checks, store_engine
 from scenarist.checks.outcome import Outcome
-from scenarist.config import load_project
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.metrics.segments import SegmentOptions, segment_name, segment_values
+from scenarist.operations.build import build_evaluation, open_store
+from scenarist.operations.checking import run_checks, store_engine
+from scenarist.project.config import load_project
 from scenarist.reports.html import write_report
 from scenarist.stores.check_results import check_history
 
@@ -170,7 +170,7 @@ def test_bad_segment_options_are_config_errors(make_project):
 def test_segments_stored_on_both_databases(store_url, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    from scenarist.models import model_from_estimator
+    from scenarist.project.models import model_from_estimator
     from scenarist.stores.evaluation_store import EvaluationStore
 
     reference, current = frame(1200, 1), frame(1200, 3, shift=3.0)

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sklearn.linear_model import LogisticRegression
 
 from scenarist.deployments import Deployment
-from scenarist.models import LoadedModel, model_from_estimator
+from scenarist.project.models import LoadedModel, model_from_estimator
 from scenarist.server import ServerOptions, create_app
 
 FEATURES = ["x1", "x2"]

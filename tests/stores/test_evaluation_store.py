@@ -13,7 +13,7 @@ from scenarist.demo.data import FEATURES, TARGET, generate_quarter, train_model
 from scenarist.errors import InputDataError, NotFoundError, StoreError
 from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.metrics.values import MetricValue
-from scenarist.models import model_from_estimator
+from scenarist.project.models import model_from_estimator
 from scenarist.stores.database import connect
 from scenarist.stores.evaluation_store import EvaluationStore
 from scenarist.stores.schema import evaluations, metric_values

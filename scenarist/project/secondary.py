@@ -138,7 +138,7 @@ def join_project_datasets(project: Any, specs: list[SecondaryDatasetSpec],
     """Join a store's secondary datasets (read from `project` with `variables`) to the input
     batch, and to the reference when it lacks their columns; returns both frames and the
     reports by dataset ({"input": ..., "reference": ...})."""
-    from scenarist.datasets import read_dataset
+    from scenarist.project.datasets import read_dataset
 
     reports: dict[str, Any] = {}
     for spec in specs:

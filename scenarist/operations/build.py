@@ -16,15 +16,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from scenarist.config import EvaluationStoreSpec, Project, render
-from scenarist.datasets import read_dataset
 from scenarist.errors import ConfigError, ConfigProblem
-from scenarist.imports import import_function
 from scenarist.metrics.custom import CustomMetric
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.metrics.segments import SegmentOptions
-from scenarist.models import load_model
-from scenarist.secondary import join_project_datasets
+from scenarist.project.config import EvaluationStoreSpec, Project, render
+from scenarist.project.datasets import read_dataset
+from scenarist.project.imports import import_function
+from scenarist.project.models import load_model
+from scenarist.project.secondary import join_project_datasets
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.evaluation_store import EvaluationStore
 
@@ -48,15 +48,15 @@ def build_evaluation(
     """Evaluate the store's input batch (selected by `variables`) and append it to the store.
 
     `revision` (a reason, e.g. "labels arrived") replaces an existing evaluation of the label as
-    a new revision (`scenarist.revisions`; then `revise_verdicts` re-checks it)."""
+    a new revision (`scenarist.operations.revisions`; then `revise_verdicts` re-checks it)."""
     spec = _store_spec(project, store_name)
     if spec.deployment is not None:
         raise ConfigError([ConfigProblem(
             str(project.file or ""), f"evaluation_stores.{store_name}",
             f"store {store_name!r} is fed by deployment {spec.deployment!r}; evaluate it with "
             "an `evaluate_deployment` step (or Deployment.evaluate), not build_evaluation")])
-    if spec.streaming:  # Parquet in column groups × row chunks (scenarist.streamed)
-        from scenarist.streamed import stream_evaluation
+    if spec.streaming:  # Parquet in column groups × row chunks (scenarist.operations.streamed)
+        from scenarist.operations.streamed import stream_evaluation
 
         if revision is not None:
             raise ConfigError([ConfigProblem(

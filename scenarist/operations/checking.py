@@ -20,8 +20,8 @@ from scenarist.checks.registry import check_type, evaluate_check
 from scenarist.checks.result import CheckResult
 from scenarist.checks.segments import check_segments
 from scenarist.checks.specs import AnyCheckSpec
-from scenarist.config import Project
 from scenarist.errors import ConfigError, ConfigProblem
+from scenarist.project.config import Project
 from scenarist.stores.check_results import check_history, record_results
 from scenarist.stores.database import connect
 from scenarist.stores.evaluation import Evaluation
@@ -93,7 +93,9 @@ def run_checks(
     checks; the results are written in one transaction (per database), tagged with
     `scenario_run_id`.
     """
-    from scenarist.build import open_store  # build reads datasets and models: import late
+    from scenarist.operations.build import (
+        open_store,  # build reads datasets and models: import late
+    )
 
     checks = resolve_checks(project, names, store=store)
     by_store: dict[str, list[str]] = {}

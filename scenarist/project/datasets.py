@@ -3,8 +3,8 @@
     read_dataset(project, "transactions_batch", {"quarter": "2017Q4"}) -> pandas.DataFrame
 
 Paths and queries are Jinja2 templates rendered in the sandbox with StrictUndefined
-(`scenarist.config.render`); the variables are the project's `variables` overridden by the ones
-given. SQL parameters are rendered *into the query text*: the values come from the trusted
+(`scenarist.project.config.render`); the variables are the project's `variables` overridden by
+the ones given. SQL parameters are rendered *into the query text*: the values come from the trusted
 project file and from run parameters set by whoever runs the scenario, never from the data or
 from end users. Quote string values in the template (`WHERE quarter = '{{ quarter }}'`).
 
@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from scenarist.config import DatasetSpec, Project, render, template_variables
 from scenarist.errors import ConfigError, ConfigProblem, InputDataError
+from scenarist.project.config import DatasetSpec, Project, render, template_variables
 
 
 def read_dataset(

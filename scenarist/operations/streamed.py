@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from scenarist.build import open_store
-from scenarist.config import Project, render
-from scenarist.datasets import dataset_spec
 from scenarist.errors import ConfigError, ConfigProblem
-from scenarist.models import load_model
+from scenarist.operations.build import open_store
+from scenarist.project.config import Project, render
+from scenarist.project.datasets import dataset_spec
+from scenarist.project.models import load_model
 from scenarist.stores.evaluation import Evaluation
 
 

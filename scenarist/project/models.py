@@ -22,8 +22,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from scenarist.config import ModelSpec, Project, render
 from scenarist.errors import ConfigError, ConfigProblem, InputDataError, ModelLoadError
+from scenarist.project.config import ModelSpec, Project, render
 
 ModelType = Literal["binary", "multiclass", "regression"]
 

@@ -186,7 +186,7 @@ def _unwrap(annotation: Any) -> Any:
 def cross_reference_problems(raw: Mapping[str, Any], file: Path, root: Path
                              ) -> list[ConfigProblem]:
     """Unknown names referenced between sections, missing files, bad template syntax."""
-    from scenarist.config import EvaluationStoreSpec
+    from scenarist.project.config import EvaluationStoreSpec
 
     where = str(file)
     problems: list[ConfigProblem] = []

@@ -34,12 +34,12 @@ from pydantic import (
     model_validator,
 )
 
-from scenarist import config_checks as checks
 from scenarist.checks.specs import CheckSpec, NumericRangeCheckSpec  # noqa: F401 - re-exported
 from scenarist.errors import ConfigError, ConfigProblem
 from scenarist.flows.specs import StepSpec
+from scenarist.project import config_checks as checks
+from scenarist.project.secondary import SecondaryDatasetSpec
 from scenarist.reporters.specs import ReporterSpec
-from scenarist.secondary import SecondaryDatasetSpec
 
 PROJECT_FILE = "scenarist.yaml"
 

@@ -47,11 +47,16 @@ from typing import Any
 
 import pandas as pd
 
-from scenarist.build import custom_metrics, evaluation_options, open_store, segment_options
-from scenarist.checking import run_checks, store_engine
 from scenarist.checks.result import CheckResult
-from scenarist.config import Project
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
+from scenarist.operations.build import (
+    custom_metrics,
+    evaluation_options,
+    open_store,
+    segment_options,
+)
+from scenarist.operations.checking import run_checks, store_engine
+from scenarist.project.config import Project
 from scenarist.reporters.delivery import deliver_pending
 from scenarist.reporters.revision import VerdictChange, outbox_engine, queue_revision_messages
 from scenarist.stores.check_results import check_history, record_results

@@ -36,10 +36,10 @@ from scenarist.checks.python_check import project_on_path
 from scenarist.checks.registry import evaluate_check
 from scenarist.checks.segments import check_segments
 from scenarist.checks.specs import AnyCheckSpec
-from scenarist.config import Project, load_project
 from scenarist.errors import ConditionError
 from scenarist.flows.context import step_variable
 from scenarist.flows.specs import RunChecksStep
+from scenarist.project.config import Project, load_project
 from scenarist.reporters import hygiene
 from scenarist.reporters.gate import should_report
 from scenarist.stores.evaluation import Evaluation
@@ -85,8 +85,10 @@ def backtest(project: Project | str | Path, store: str, checks: Sequence[str] | 
 
     The evaluations always come from the current project's store. An unknown store or check is
     a ConfigError listing what exists; an unknown bundle a BundleError listing the versions."""
-    from scenarist.build import open_store  # build reads datasets and models: import late
-    from scenarist.checking import resolve_checks
+    from scenarist.operations.build import (
+        open_store,  # build reads datasets and models: import late
+    )
+    from scenarist.operations.checking import resolve_checks
 
     current = project if isinstance(project, Project) else load_project(project)
     resolve_checks(current, [], store=store)  # the store must exist in the current project
