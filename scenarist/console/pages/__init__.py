@@ -1,0 +1,1 @@
+"""One module per console area, each exposing `router` (an APIRouter)."""

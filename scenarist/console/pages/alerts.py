@@ -1,0 +1,5 @@
+"""Console pages: alerts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

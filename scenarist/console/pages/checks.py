@@ -1,0 +1,5 @@
+"""Console pages: checks."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Console pages: deployments."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

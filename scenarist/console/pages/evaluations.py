@@ -1,0 +1,5 @@
+"""Console pages: evaluations."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Console pages: overview."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

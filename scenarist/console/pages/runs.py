@@ -1,0 +1,5 @@
+"""Console pages: runs."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Console pages: scenarios."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

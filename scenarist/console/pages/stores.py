@@ -1,0 +1,5 @@
+"""Console pages: stores."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
