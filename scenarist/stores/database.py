@@ -11,6 +11,8 @@ check results, the scenario runs, the prediction log); `connect()` upgrades ever
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,13 +96,9 @@ def dispose_all() -> None:
 
 def _create(url: URL) -> Engine:
     is_sqlite = url.get_backend_name() == "sqlite"
-    if is_sqlite and url.database not in (None, "", ":memory:"):
-        try:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the folder for the SQLite store {url.database}: {exc}"
-            ) from exc
+    sqlite_file = url.database not in (None, "", ":memory:") and is_sqlite
+    if sqlite_file:
+        _sqlite_folder(Path(url.database or ""))
     try:
         engine = create_engine(url, pool_pre_ping=not is_sqlite)
     except (NoSuchModuleError, ImportError) as exc:
@@ -114,11 +112,41 @@ def _create(url: URL) -> Engine:
         _migrate(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
+        if sqlite_file:
+            _sqlite_folder(Path(url.database or ""), probe=True)
+            raise StoreError(f"cannot open the SQLite store {url.database}: "
+                             f"{failure_reason(exc)}. {_POINT_ELSEWHERE}") from exc
         raise StoreError(
             f"cannot reach the store at {display_url(url)}: {failure_reason(exc)}. "
             "Check the URL in connections.store and that the database server is running."
         ) from exc
     return engine
+
+
+_POINT_ELSEWHERE = "Fix it or point connections.store (url:) at another folder"
+
+
+def _sqlite_folder(database: Path, *, probe: bool = False) -> None:
+    """Create the folder of a SQLite file; with `probe`, also check that a file can be created
+    in it (SQLite creates the database and its -wal/-shm files there). A StoreError names the
+    folder and what is wrong with it."""
+    folder = database.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"the folder {folder} does not exist and cannot be created "
+                         f"({exc.strerror or exc}), so the SQLite store {database.name} cannot be "
+                         f"kept there. {_POINT_ELSEWHERE}") from exc
+    if probe:
+        try:
+            handle, name = tempfile.mkstemp(dir=folder, prefix=".scenarist-probe-")
+        except OSError as exc:
+            raise StoreError(f"the folder {folder} is not writable (creating a file there "
+                             f"failed: {exc.strerror or exc}); the SQLite store needs to create "
+                             f"{database.name} and its -wal/-shm files there. "
+                             f"{_POINT_ELSEWHERE}") from exc
+        os.close(handle)
+        os.unlink(name)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
