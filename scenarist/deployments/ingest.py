@@ -242,6 +242,7 @@ def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
     missing = [f for f in features if f not in frame.columns]
     extra = [str(c) for c in frame.columns if c not in allowed]
     types = self.model.feature_types or {}
+    frame = _typed_nulls(frame, features, types)
     mistyped = [f"{f} ({value_type(frame[f])}, expected {types[f]})" for f in features
                 if f in frame.columns and f in types and value_type(frame[f]) != types[f]]
     problems = [f"missing feature(s) {missing}" if missing else "",
@@ -258,6 +259,21 @@ def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
         frame = frame.copy(deep=False)  # no data copy: only the index is replaced
         frame.index = pd.RangeIndex(n)
     return frame
+
+
+# the dtype an all-null column of a feature takes: the type of values it would hold
+_NULL_DTYPES = {"number": "float64", "bool": "boolean"}
+
+
+def _typed_nulls(frame: pd.DataFrame, features: list[str], types: dict[str, str]
+                 ) -> pd.DataFrame:
+    """`frame` with its all-null feature columns (JSON `null` in every row: an object column of
+    None) cast to the feature's declared type, so they pass the type check and their Parquet
+    files read back together with the others (no data copy of the other columns)."""
+    cast = {f: _NULL_DTYPES[types[f]] for f in features
+            if f in frame.columns and types.get(f) in _NULL_DTYPES
+            and value_type(frame[f]) != types[f] and frame[f].isna().all()}
+    return frame.astype(cast, copy=False) if cast else frame
 
 
 def _additional(self: Deployment, data: Any, n: int) -> pd.DataFrame:

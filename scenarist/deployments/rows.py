@@ -38,9 +38,21 @@ def hash_checked_ids(values: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
     if repeated.any():  # equal hashes: equal ids, or (≈never) a collision, reported alike
         raise InputDataError(f"{name} repeats ids within the call: "
-                             f"{name_rows(np.unique(texts[repeated]), slice(None))}; "
-                             "each id may appear once")
+                             f"{_name_repeats(texts, hashes, repeated)}; each id may appear once")
     return texts, hashes
+
+
+def _name_repeats(texts: np.ndarray, hashes: np.ndarray, repeated: np.ndarray) -> str:
+    """"'a' (rows 0, 3), 'b' (rows 1, 7)": each repeated id and its rows (positions in the
+    call), at most SHOWN ids then '… and N more ids'."""
+    positions = np.flatnonzero(repeated)
+    rows: dict[int, list[int]] = {}
+    for position in positions.tolist():
+        rows.setdefault(int(hashes[position]), []).append(position)
+    named = [f"{str(texts[found[0]])!r} (rows {', '.join(map(str, found[:SHOWN]))}"
+             f"{', …' if len(found) > SHOWN else ''})" for found in list(rows.values())[:SHOWN]]
+    more = f", … and {len(rows) - SHOWN} more ids" if len(rows) > SHOWN else ""
+    return ", ".join(named) + more
 
 
 def request_time_bins(times: np.ndarray) -> np.ndarray:

@@ -67,7 +67,8 @@ def test_every_rejection_writes_nothing(fraud_deployment, fraud_model, quarters)
                 "predictions": pred, "prediction_probas": proba, **changes}
         return lambda: dep.log_batch(**args)
 
-    _assert_rejected(dep, before, InputDataError, r"repeats ids within the call: .*'r1'",
+    _assert_rejected(dep, before, InputDataError,
+                     r"repeats ids within the call: 'r1' \(rows 0, 1\);",
                      call(sample_ids=["r1"] * 2 + ids[2:]))
     _assert_rejected(dep, before, InputDataError, r"\['first0'\] were logged before",
                      call(sample_ids=["first0"] + ids[1:]))
@@ -144,3 +145,40 @@ def test_data_collection_off_keeps_no_features(fraud_deployment, fraud_model, qu
     assert fraud_deployment.get_service_stats(*DAY).total_predictions == 10
     with pytest.raises(NotFoundError, match="no feature data"):
         fraud_deployment.get_feature_drift(*DAY)
+
+
+def test_repeated_ids_are_named_with_their_rows(fraud_deployment, fraud_model, quarters):
+    frame = quarters["2017Q2"].iloc[:8]
+    pred, proba = fraud_model.predict(frame)
+    ids = ["a", "b", "c", "a", "d", "e", "f", "b"]
+    stamps = T0.timestamp() + np.arange(8) * 60.0
+    with pytest.raises(InputDataError) as raised:
+        fraud_deployment.log_batch(ids, stamps, frame[list(FEATURES)], pred, proba)
+    message = str(raised.value)
+    assert "sample_ids repeats ids within the call: 'a' (rows 0, 3), 'b' (rows 1, 7); " \
+           "each id may appear once" in message, message
+    assert stored(fraud_deployment)["scenarist_predictions"] == 0
+
+
+def test_an_all_null_numeric_feature_is_logged_and_monitored(fraud_deployment, fraud_model,
+                                                             quarters, tmp_path):
+    """JSON rows with `"card_age": null` in every row give an object column of None: it is a
+    numeric feature with no values, not a string column (issue 16 item 6)."""
+    frame = quarters["2017Q2"].iloc[:6].reset_index(drop=True)
+    records = frame[list(FEATURES)].to_dict(orient="records")
+    nulls = pd.DataFrame.from_records([{**r, "card_age": None} for r in records[:3]])
+    assert nulls["card_age"].dtype == object and nulls["card_age"].isna().all()
+    pred, proba = fraud_model.predict(frame)
+    stamps = T0.timestamp() + np.arange(6) * 60.0
+    fraud_deployment.log_batch(["n0", "n1", "n2"], stamps[:3], nulls, pred[:3], proba[:3])
+    fraud_deployment.log_batch(["v0", "v1", "v2"], stamps[3:], frame[list(FEATURES)].iloc[3:],
+                               pred[3:], proba[3:])
+    exported = pd.read_parquet(fraud_deployment.export(tmp_path / "rows.parquet", *DAY))
+    assert exported["sample_id"].tolist() == ["n0", "n1", "n2", "v0", "v1", "v2"]
+    assert exported["card_age"].dtype == np.float64
+    assert exported["card_age"].isna().tolist() == [True] * 3 + [False] * 3
+    drift = fraud_deployment.get_feature_drift(*DAY)
+    assert "card_age" in drift.index
+    with pytest.raises(InputDataError, match=r"mistyped column\(s\) card_age \(string"):
+        fraud_deployment.log_batch(["s0"], stamps[5:], nulls.iloc[:1].assign(card_age="old"),
+                                   pred[:1], proba[:1])
