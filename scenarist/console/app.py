@@ -22,7 +22,8 @@ from scenarist.console.pages import (
     scenarios,
     stores,
 )
-from scenarist.console.state import ConsoleState, render
+from scenarist.console.state import ConsoleState, error_page, render
+from scenarist.errors import ConfigError, NotFoundError, ScenaristError, StoreError
 
 PAGES = (login, overview, stores, evaluations, checks, runs, scenarios, alerts, deployments)
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +33,23 @@ def plotly_js() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def broken_state(request: Request, exc: Exception):
+    """An error of the API as a page: what is wrong and what to do (never a traceback)."""
+    if isinstance(exc, NotFoundError):
+        return error_page(request, "Not found", str(exc), "pick one of those listed",
+                          status_code=404)
+    if isinstance(exc, StoreError):
+        return error_page(request, "The store database cannot be read", str(exc),
+                          "check that the database server is running and that the URL in "
+                          "scenarist.yaml (connections) or --url is right, then reload",
+                          status_code=503)
+    if isinstance(exc, ConfigError):
+        return error_page(request, "The project cannot be read", str(exc),
+                          "fix scenarist.yaml (`scenarist validate` lists every problem), "
+                          "then reload", status_code=500)
+    return error_page(request, "Something failed", str(exc), status_code=500)
 
 
 def create_console(project: Path | str | None = None, *, deployments_url: str | None = None,
@@ -66,6 +84,7 @@ def create_console(project: Path | str | None = None, *, deployments_url: str | 
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
+    app.add_exception_handler(ScenaristError, broken_state)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for page in PAGES:
         app.include_router(page.router)

@@ -36,7 +36,7 @@ from scenarist.checks.python_check import project_on_path
 from scenarist.checks.registry import evaluate_check
 from scenarist.checks.segments import check_segments
 from scenarist.checks.specs import AnyCheckSpec
-from scenarist.errors import ConditionError
+from scenarist.errors import ConditionError, ConfigError
 from scenarist.flows.context import step_variable
 from scenarist.flows.specs import RunChecksStep
 from scenarist.project.config import Project, load_project
@@ -261,3 +261,26 @@ def _run_variables(project: Project, scenario: str, spec: Any, steps: Mapping[st
                        "top_drifted_features": list(
                            evaluation.details.get("top_drifted_features", []))},
     }
+
+
+def what_if(project: Project | str | Path, check: str, bounds: Mapping[str, float | None]
+            ) -> Backtest:
+    """`backtest` of the one check `check` with some bounds changed (`{"soft_max": 0.3}`;
+    None removes a bound): what it, and the reporters, would have said over the stored
+    history — before anyone edits the YAML. Bounds the check type does not have, or that
+    contradict each other, are a ConfigError."""
+    from pydantic import ValidationError
+
+    from scenarist.operations.checking import resolve_checks
+
+    current = project if isinstance(project, Project) else load_project(project)
+    spec = resolve_checks(current, [check])[check]
+    unknown = sorted(set(bounds) - set(type(spec).model_fields))
+    if unknown:
+        raise ConfigError(f"check {check!r} ({spec.type}) has no bound {', '.join(unknown)}")
+    try:
+        changed = type(spec).model_validate({**spec.model_dump(), **bounds})
+    except ValidationError as exc:
+        raise ConfigError(f"check {check!r}: {exc.errors()[0]['msg']}") from None
+    edited = current.model_copy(update={"checks": {**current.checks, check: changed}})
+    return backtest(edited, spec.store, [check])

@@ -72,6 +72,13 @@ class EvaluationStore:
         assert store_id is not None
         return cls(name, engine, store_id)
 
+    @staticmethod
+    def names(url: str | None = None, *, root: Path | str | None = None) -> list[str]:
+        """The names of every evaluation store in the database at `url`, sorted."""
+        engine = connect(url, root)
+        with database_errors(engine, "list the evaluation stores"), engine.connect() as conn:
+            return sorted(conn.execute(select(stores.c.name)).scalars())
+
     # -- writing ----------------------------------------------------------------------------
 
     def evaluate(

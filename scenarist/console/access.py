@@ -1,0 +1,71 @@
+"""How the console's pages reach the project's stores, through the public API.
+
+A store is one of the project's `evaluation_stores`, or any other store in the project's
+default database (one written by the Python API, `EvaluationStore.open(name).record(...)`).
+Errors are the API's own (`NotFoundError`, `StoreError`, `ConfigError`); the app turns them into
+pages (`scenarist.console.app`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import Request
+
+from scenarist.console.state import console_state
+from scenarist.errors import ConfigError, NotFoundError
+from scenarist.stores.evaluation_store import EvaluationStore
+
+
+def project_of(request: Request) -> Any:
+    """The console's project; a ConfigError (shown as a page) when it was started without one."""
+    project = console_state(request).project_or_none()
+    if project is None:
+        raise ConfigError("the console was started without a project: run "
+                          "`scenarist ui -p PROJECT_FOLDER`")
+    return project
+
+
+def store_names(project: Any) -> list[str]:
+    """The project's stores (in file order), then the other stores of its default database."""
+    others = EvaluationStore.names(root=project.root)
+    return [*project.evaluation_stores, *(n for n in others if n not in project.evaluation_stores)]
+
+
+def open_named(project: Any, name: str) -> EvaluationStore:
+    from scenarist.operations.build import open_store
+
+    if name in project.evaluation_stores:
+        return open_store(project, name)
+    if name in EvaluationStore.names(root=project.root):
+        return EvaluationStore.open(name, root=project.root)
+    raise NotFoundError(f"no evaluation store {name!r}; stores: "
+                        f"{', '.join(store_names(project)) or 'none yet'}")
+
+
+def store_checks(project: Any, store: str) -> dict[str, Any]:
+    """The project's checks on `store`, by name."""
+    return {name: spec for name, spec in project.checks.items() if spec.store == store}
+
+
+def check_results(project: Any, store: str | None = None, check: str | None = None
+                  ) -> pd.DataFrame:
+    """The stored check history (`scenarist.stores.check_results.check_history`) of `store` (or
+    of every project store), oldest first."""
+    from scenarist.operations.checking import store_engine
+    from scenarist.stores.check_results import check_history
+    from scenarist.stores.database import connect
+
+    engine = (store_engine(project, store) if store in project.evaluation_stores
+              else connect(None, project.root))
+    return check_history(engine, check=check, store=store)
+
+
+def latest_outcomes(results: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(evaluation label, check) → the latest stored outcome of all rows (segments aside)."""
+    if results.empty:
+        return {}
+    rows = results[results["segment"].isna()] if "segment" in results else results
+    latest = rows.groupby(["evaluation_label", "check"], observed=True, sort=False).tail(1)
+    return {(r.evaluation_label, r.check): str(r.outcome) for r in latest.itertuples()}

@@ -1,0 +1,96 @@
+"""Chart data for the console's pages: plotly figures as JSON-able dicts.
+
+The figures of the HTML report (`scenarist.reports.charts`: metric history with check bands and
+95% intervals, reference-vs-current histograms) are reused as they are; the console adds small
+ones (sparklines, drift vs importance). Templates embed a figure with
+`<script type="application/json" class="figure" data-target="ID">{{ figure|tojson }}</script>`
+(`tojson` escapes `<`, `>`, `&` and `'`, so a feature name cannot close the script) and
+`static/console.js` draws it with the plotly.js served by the console.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from scenarist.reports.charts import CURRENT_COLOR, REFERENCE_COLOR, history_chart
+
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def as_json(figure: Any) -> dict[str, Any]:
+    """A plotly Figure as the {data, layout} dict plotly.js draws."""
+    return json.loads(figure.to_json())
+
+
+def metric_history(metric: str, labels: Sequence[str], values: Sequence[float],
+                   bands: Sequence[Mapping[str, Any]],
+                   interval: tuple[Sequence[float], Sequence[float]] | None) -> dict[str, Any]:
+    """A metric over the evaluations, the checks' WARNING/ERROR zones shaded, 95% intervals as
+    error bars (`scenarist.reports.charts.history_chart`)."""
+    return as_json(history_chart(metric, labels, values, bands, interval))
+
+
+def histogram(bins: Mapping[str, Any]) -> dict[str, Any]:
+    """Reference vs current share of rows per stored bin (the report's `histogram_chart`, as a
+    small dict: a page may draw fifty)."""
+    reference, current = bins["reference"], bins["current"]
+    ref_total, cur_total = sum(reference) or 1, sum(current) or 1
+    bars = [{"type": "bar", "x": list(bins["bins"]), "y": [c / total for c in counts],
+             "name": name, "marker": {"color": colour}}
+            for name, counts, total, colour in (("reference", reference, ref_total,
+                                                 REFERENCE_COLOR),
+                                                ("current", current, cur_total, CURRENT_COLOR))]
+    return {"data": bars,
+            "layout": {"barmode": "group", "height": 130, "width": 300, "showlegend": False,
+                       "margin": {"l": 30, "r": 4, "t": 4, "b": 20},
+                       "yaxis": {"tickformat": ".0%"}, "xaxis": {"showticklabels": False}},
+            "config": {"displayModeBar": False}}
+
+
+def estimated_vs_realized(rows: Sequence[tuple[str, float, float, float]]) -> dict[str, Any]:
+    """CBPE: each estimated metric (with its expected error as an error bar) beside the
+    realized one. `rows`: (metric, estimated, realized, error)."""
+    names = [r[0] for r in rows]
+
+    def present(value: float) -> float | None:
+        return None if value is None or math.isnan(value) else value
+
+    return {"data": [
+        {"type": "bar", "name": "estimated (CBPE)", "x": names,
+         "y": [present(r[1]) for r in rows], "marker": {"color": REFERENCE_COLOR},
+         "error_y": {"type": "data", "array": [present(r[3]) for r in rows]}},
+        {"type": "bar", "name": "realized", "x": names, "y": [present(r[2]) for r in rows],
+         "marker": {"color": CURRENT_COLOR}}],
+        "layout": {"barmode": "group", "height": 280, "template": "plotly_white",
+                   "margin": {"l": 40, "r": 20, "t": 20, "b": 40}}}
+
+
+def sparkline(values: Sequence[float]) -> dict[str, Any]:
+    """A tiny line of the values, no axes."""
+    shown = [None if v is None or math.isnan(v) else v for v in values]
+    return {"data": [{"type": "scatter", "mode": "lines+markers", "y": shown,
+                      "line": {"color": CURRENT_COLOR, "width": 1.5}, "marker": {"size": 3},
+                      "hoverinfo": "y"}],
+            "layout": {"height": 36, "width": 160, "margin": {"l": 2, "r": 2, "t": 2, "b": 2},
+                       "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                       "showlegend": False, "paper_bgcolor": "rgba(0,0,0,0)",
+                       "plot_bgcolor": "rgba(0,0,0,0)"},
+            "config": {"staticPlot": True}}
+
+
+def drift_vs_importance(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """DataRobot's chart: one point per feature, importance (x) against drift (y), drifted
+    features in red. `rows` carry feature, importance, score, drifted."""
+    shown = [r for r in rows if r.get("importance") is not None]
+    colour = ["#c62828" if r["drifted"] else CURRENT_COLOR for r in shown]
+    return {"data": [{"type": "scatter", "mode": "markers+text",
+                      "x": [r["importance"] for r in shown], "y": [r["score"] for r in shown],
+                      "text": [r["feature"] for r in shown], "textposition": "top center",
+                      "marker": {"color": colour, "size": 9}, "hoverinfo": "text+x+y"}],
+            "layout": {"height": 320, "template": "plotly_white", "showlegend": False,
+                       "margin": {"l": 50, "r": 20, "t": 20, "b": 45},
+                       "xaxis": {"title": {"text": "feature importance"}},
+                       "yaxis": {"title": {"text": "drift score"}}}}
