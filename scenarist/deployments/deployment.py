@@ -35,6 +35,7 @@ from scenarist.deployments import (
     replacement,
     secondary,
 )
+from scenarist.deployments.aliases import drift_tracking_aliases, time_aliases
 from scenarist.deployments.model_info import ModelInfo, reference_outputs
 from scenarist.deployments.settings import (
     AlertDelaySettings,
@@ -227,6 +228,7 @@ class Deployment:
     def get_drift_tracking_settings(self) -> DriftTrackingSettings:
         return self.settings.drift_tracking
 
+    @drift_tracking_aliases  # also target_drift_enabled=, feature_drift_enabled= (DataRobot)
     def update_drift_tracking_settings(self, target_drift: bool | None = None,
                                        feature_drift: bool | None = None
                                        ) -> DriftTrackingSettings:
@@ -275,23 +277,24 @@ class Deployment:
     log_sample = ingest.log_sample
     log_errors = ingest.log_errors
     log_labels = labels.log_labels
-    get_service_stats = queries.get_service_stats
-    get_service_stats_over_time = queries.get_service_stats_over_time
-    get_accuracy = queries.get_accuracy
-    get_accuracy_over_time = queries.get_accuracy_over_time
-    get_accuracy_over_time_frame = queries.get_accuracy_over_time_frame
-    get_prediction_warnings = queries.get_prediction_warnings
-    get_label_readiness = queries.get_label_readiness
-    get_feature_drift = drift.get_feature_drift
-    get_target_drift = drift.get_target_drift
+    # every query over a window also takes DataRobot's start_time=/end_time= (aliases.py)
+    get_service_stats = time_aliases(queries.get_service_stats)
+    get_service_stats_over_time = time_aliases(queries.get_service_stats_over_time)
+    get_accuracy = time_aliases(queries.get_accuracy)
+    get_accuracy_over_time = time_aliases(queries.get_accuracy_over_time)
+    get_accuracy_over_time_frame = time_aliases(queries.get_accuracy_over_time_frame)
+    get_prediction_warnings = time_aliases(queries.get_prediction_warnings)
+    get_label_readiness = time_aliases(queries.get_label_readiness)
+    get_feature_drift = time_aliases(drift.get_feature_drift)
+    get_target_drift = time_aliases(drift.get_target_drift)
     create_batch = batches.create_batch
     list_batches = batches.list_batches
     get_batch = batches.get_batch
     validate_replacement_model = replacement.validate_replacement_model
     replace_model = replacement.replace_model
     get_model_history = replacement.get_model_history
-    evaluate = evaluation.evaluate
-    export = export.export
+    evaluate = time_aliases(evaluation.evaluate)
+    export = time_aliases(export.export)
     update_secondary_dataset_config = secondary.update_secondary_dataset_config
     get_secondary_dataset_config = secondary.get_secondary_dataset_config
     get_secondary_dataset_config_history = secondary.get_secondary_dataset_config_history
