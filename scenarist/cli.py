@@ -40,6 +40,7 @@ from scenarist.commands import (
     scenarios,
     serve,
     store,
+    ui,
 )
 from scenarist.commands.common import err, out
 from scenarist.project.config import validate_project
@@ -63,6 +64,7 @@ app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.command("init")(demo.init)
 app.command("serve")(serve.serve)
+app.command("ui")(ui.ui)
 
 
 @app.command()

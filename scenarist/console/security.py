@@ -77,6 +77,18 @@ def _sign(body: str, secret: bytes) -> str:
     return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address or name to listen on) is reachable only from this machine."""
+    import ipaddress
+
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def session_of(request: Request) -> Session:
     """The request's session (set by the console's middleware)."""
     return request.state.session

@@ -2,7 +2,8 @@
 
 Contract for page modules (kept stable):
 - `console_state(request)` → `ConsoleState` (project folder, deployments URL, `require_key`;
-  `project_or_none()` loads the project, cached by its file's modification time).
+  `project_or_none()` loads the project, cached by its file's modification time;
+  `deployments_db()` is the URL to pass to `Deployment.list/get(url=...)` and the API keys).
 - `render(request, template, status_code=200, **context)` → the page; templates extend
   `base.html` and fill its blocks `title`, `head`, `content`, `scripts`.
 - Template globals: `href("/stores", name, "evaluations", label, **query)` — a link below the
@@ -51,6 +52,20 @@ class ConsoleState:
         if self._loaded is None or self._loaded[0] != stamp:
             self._loaded = (stamp, load_project(self.project))
         return self._loaded[1]
+
+    def deployments_db(self) -> str | None:
+        """The database of deployments and API keys: `--url`, else the project's `store`
+        connection, else None (the API's default, `.scenarist/store.db`)."""
+        if self.deployments_url is not None:
+            return self.deployments_url
+        project = self.project_or_none()
+        if project is None:
+            return None
+        from scenarist.stores.database import resolve_url
+
+        connection = project.connections.get("store")
+        return resolve_url(connection.resolved_url() if connection else None,
+                           project.root).render_as_string(hide_password=False)
 
 
 def console_state(request: Request) -> ConsoleState:

@@ -29,7 +29,7 @@ async def login(request: Request):
     if not hmac.compare_digest(form.get("csrf_token", ""), security.session_of(request).csrf):
         return render(request, "login.html", status_code=403, next=target,
                       error="the form is stale: reload the page and try again")
-    found = verify(form.get("key", "").strip(), url=state.deployments_url)
+    found = verify(form.get("key", "").strip(), url=state.deployments_db())
     if found is None or not found.allows(Scope.READ):
         return render(request, "login.html", status_code=401, next=target,
                       error="unknown or revoked key, or one without the read scope: create one "
