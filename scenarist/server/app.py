@@ -5,16 +5,18 @@
     POST /deployments/{id}/predictionLogs               ingest   predictions made elsewhere
     POST /deployments/{id}/actuals                      ingest   labels, by sample/association id
     POST /deployments/{id}/monitoringBatches            ingest   a new monitoring batch
+    GET  /deployments/{id}                              read     label, model, settings
     GET  /deployments/{id}/serviceStats                 read     same as get_service_stats
     GET  /deployments/{id}/featureDrift | targetDrift   read     same as get_feature/target_drift
     GET  /deployments/{id}/accuracy                     read     same as get_accuracy
     POST /deployments/{id}/model                        admin    replace the served model
 
 Every endpoint but /health needs `Authorization: Bearer <API key>` with the endpoint's scope
-and the deployment among the key's deployments (401 without a valid key, 403 otherwise).
-Errors are JSON `{"detail": "..."}`: 400 unreadable body, 404 unknown deployment or batch, 409 a
-state conflict (deleted deployment, locked batch), 413 body too large, 415 content type, 422
-rows that do not fit the model, 503 store unreachable.
+and the deployment among the key's deployments (401 without a valid key, 403 otherwise),
+checked before any body byte is read (gate.py). Errors are JSON `{"detail": "..."}`: 400
+unreadable body, 404 unknown deployment or batch, 409 a state conflict (deleted deployment,
+locked batch), 413 body too large, 415 content type, 422 a request or rows that do not fit,
+503 store unreachable (failures.py).
 """
 
 from __future__ import annotations
@@ -28,38 +30,29 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from scenarist.deployments import Deployment
-from scenarist.errors import (
-    ConfigError,
-    InputDataError,
-    ModelLoadError,
-    NotFoundError,
-    ScenaristError,
-    StoreError,
-)
+from scenarist.errors import ConfigError, NotFoundError
+from scenarist.server import failures
 from scenarist.server.bodies import Actuals, NewBatch, PredictionLogs, Replacement, Window
+from scenarist.server.gate import BodyLimit, Guard, GuardedRoute
 from scenarist.server.keys import ApiKey, Scope, verify
 from scenarist.server.monitoring import MonitoringQueue, Record
-from scenarist.server.rows import BadRequest, UnsupportedMediaType, check_rows, parse_rows
+from scenarist.server.rows import check_rows, parse_rows
 from scenarist.server.serving import Served, ServedModels, load_estimator, wrap
 
 BATCH_HEADER = "X-Scenarist-Monitoring-Batch-Id"
 VERSION_HEADER = "X-Scenarist-Model-Version"
 MONITORING_HEADER = "X-Scenarist-Monitoring"
 log = logging.getLogger(__name__)
-_STATUS: list[tuple[type[Exception], int]] = [
-    (BadRequest, 400), (UnsupportedMediaType, 415), (NotFoundError, 404),
-    (InputDataError, 422), (ModelLoadError, 422), (ConfigError, 409), (StoreError, 503),
-]
 
 
 class ServerOptions(BaseModel):
@@ -134,33 +127,12 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
     app = FastAPI(title="scenarist", lifespan=lifespan,
                   description="Predictions with monitoring, and the ingest API of deployments.")
     app.state.server = server
+    app.router.route_class = GuardedRoute  # API keys are checked before the body is read
+    app.add_middleware(BodyLimit, limit=server.options.max_body_bytes)
+    failures.install(app)
 
-    app.add_middleware(_BodyLimit, limit=server.options.max_body_bytes)
-    for error, status in _STATUS:
-        app.add_exception_handler(error, _handler(status))
-    app.add_exception_handler(ScenaristError, _handler(400))
-
-    def authorize(scope: Scope):
-        async def dependency(deployment_id: str,
-                             authorization: Annotated[str | None, Header()] = None) -> ApiKey:
-            # async: a cached key costs no thread hop; a miss reads one row (rare: 5 s cache)
-            scheme, _, secret = (authorization or "").partition(" ")
-            if scheme.lower() != "bearer" or not secret.strip():
-                raise HTTPException(401, "send an API key as 'Authorization: Bearer <key>' "
-                                    "(create one with `scenarist keys create`)",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            key = server.key(secret.strip())
-            if key is None:
-                raise HTTPException(401, "the API key is unknown or revoked",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            if not key.allows(scope):
-                raise HTTPException(403, f"API key {key.id} lacks the {scope.value!r} scope "
-                                    f"(it has {', '.join(sorted(key.scopes))})")
-            if not key.allows(scope, deployment_id):
-                raise HTTPException(403, f"API key {key.id} may not touch deployment "
-                                    f"{deployment_id}")
-            return key
-        return Depends(dependency)
+    def authorize(scope: Scope) -> Any:
+        return Depends(Guard(scope, server.key))
 
     @app.get("/health", tags=["server"])
     def health() -> dict[str, Any]:
@@ -185,10 +157,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
                               "predictions")
         batch = request.headers.get(BATCH_HEADER)
         try:
-            body = await request.body()
-            if len(body) > server.options.max_body_bytes:
-                raise HTTPException(413, f"the body has {len(body)} bytes; the limit is "
-                                    f"{server.options.max_body_bytes}")
+            body = await request.body()  # bounded by BodyLimit (413)
             batch_id = (await run_in_threadpool(server.batch_id, served, batch)
                         if batch else None)
             frame = parse_rows(body, request.headers.get("content-type"))
@@ -248,6 +217,20 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
                                                                            body.description)
         return {"id": batch.id, "name": batch.name, "created_at": batch.created_at}
 
+    @app.get("/deployments/{deployment_id}", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def deployment(deployment_id: str) -> dict[str, Any]:
+        """The deployment: label, status, model (version and declaration), reference rows and
+        the model's accuracy on them (baseline), settings; what the drop-in clients read."""
+        found = Deployment.get(deployment_id, url=server.url)
+        return _clean({"id": found.id, "label": found.label, "description": found.description,
+                       "importance": found.importance, "status": found.status,
+                       "created_at": found.created_at, "model_version": found.model_version,
+                       "model": found.model.to_json(),
+                       "reference_rows": found.reference_facts.get("rows", 0),
+                       "baseline": found.reference_facts.get("baseline"),
+                       "settings": found.settings.model_dump(mode="json")})
+
     @app.get("/deployments/{deployment_id}/serviceStats", tags=["monitoring"],
              dependencies=[authorize(Scope.READ)])
     def service_stats(deployment_id: str, window: Window
@@ -300,25 +283,6 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
 
 # -- helpers ----------------------------------------------------------------------------------
 
-class _BodyLimit:
-    """413 for a request whose Content-Length is over the limit (plain ASGI: no per-request
-    task, unlike BaseHTTPMiddleware); the predictions endpoint also checks the bytes read."""
-
-    def __init__(self, app: Any, limit: int):
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    response = JSONResponse({"detail": f"the body has {int(value)} bytes; the "
-                                             f"limit is {self.limit}"}, status_code=413)
-                    await response(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-
 async def _refresh_settings(server: Server) -> None:
     """Re-read the served deployments' settings now and then (off the request path)."""
     while True:
@@ -329,12 +293,6 @@ async def _refresh_settings(server: Server) -> None:
             except Exception as exc:  # noqa: BLE001 - keep serving the snapshot it has
                 log.warning("cannot refresh the settings of deployment %s: %s",
                             deployment_id, exc)
-
-
-def _handler(status: int):
-    async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-    return handle
 
 
 def _monitor_error(server: Server, served: Served, started: float, batch_id: str | None

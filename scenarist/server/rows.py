@@ -2,6 +2,8 @@
 
     parse_rows(body, content_type)   JSON (an array of row objects) or CSV (a header line, then
                                      rows); malformed bodies are a BadRequest (400)
+    parse_json(body)                 any JSON body; malformed or too deeply nested (the
+                                     decoder's recursion limit) is a BadRequest (400)
     check_rows(frame, served)        missing features, unknown columns, wrong value types and
                                      missing required association ids are an InputDataError
                                      (422) naming the columns (or rows) at fault
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,11 +42,18 @@ def parse_rows(body: bytes, content_type: str | None) -> pd.DataFrame:
                                "application/json (an array of objects) or text/csv")
 
 
-def _json(body: bytes) -> pd.DataFrame:
+def parse_json(body: bytes) -> Any:
     try:
-        rows = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # e.g. "[" * 100_000: the decoder recurses once per level
+        raise BadRequest("the body is not valid JSON: its arrays or objects are nested too "
+                         "deeply") from None
+
+
+def _json(body: bytes) -> pd.DataFrame:
+    rows = parse_json(body)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise BadRequest('JSON rows must be an array of objects, e.g. [{"feature": 1.5, …}]')
     if not rows:

@@ -1,15 +1,20 @@
 """Shared pieces of the server tests: a small model, a deployment, a real uvicorn server.
 
 The server runs for real on 127.0.0.1 (a random free port) in a thread; tests talk to it with
-httpx. One store per test module and backend keeps the suite fast.
+httpx. One store per test module and backend keeps the suite fast. `start_serve` runs
+`scenarist serve` as a real process instead.
 """
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import uvicorn
@@ -75,3 +80,28 @@ def serve(url: str, deployments: dict[str, LoadedModel], **options) -> RunningSe
     for deployment_id, model in deployments.items():
         app.state.server.models.serve(Deployment.get(deployment_id, url=url), model)
     return RunningServer(app).start()
+
+
+def start_serve(*args: str) -> tuple[subprocess.Popen, str]:
+    """`scenarist serve ARGS --port <free port>` as a process, once /health answers:
+    (process, base URL). The caller terminates it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "scenarist"), "serve", *args, "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"scenarist serve exited: {process.stdout.read().decode()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("scenarist serve did not start within 60 s")
+        time.sleep(0.1)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import joblib
-from server_helpers import training_frame
+from server_helpers import start_serve, training_frame
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
@@ -36,9 +32,9 @@ def test_keys_create_list_revoke(store, deployment):
     assert key.id not in runner.invoke(app, ["keys", "list", "--url", url]).stdout
     bad = runner.invoke(app, ["keys", "create", "x", "--scope", "write", "--deployment", "*",
                               "--url", url])
-    assert bad.exit_code == 1 and "unknown scope 'write'" in bad.output
+    assert bad.exit_code == 3 and "unknown scope 'write'" in bad.output
     missing = runner.invoke(app, ["keys", "revoke", "nope", "--url", url])
-    assert missing.exit_code == 1 and "no API key 'nope'" in missing.output
+    assert missing.exit_code == 3 and "no API key 'nope'" in missing.output
 
 
 def test_serve_command_serves_the_model_file(store, deployment, tmp_path: Path):
@@ -48,25 +44,8 @@ def test_serve_command_serves_the_model_file(store, deployment, tmp_path: Path):
     joblib.dump(LogisticRegression().fit(frame[["x1", "x2"]], frame["y"]), path)
     secret = runner.invoke(app, ["keys", "create", "p", "--scope", "predict", "--deployment",
                                  deployment.id, "--url", url]).stdout.strip().splitlines()[-1]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "scenarist"), "serve", "--model",
-         f"{deployment.id}={path}", "--port", str(port), "--url", url],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process, base = start_serve("--model", f"{deployment.id}={path}", "--url", url)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "scenarist serve did not start"
-            time.sleep(0.1)
         response = httpx.post(f"{base}/deployments/{deployment.id}/predictions",
                               content="x1,x2\n1.0,0.0\n", headers={
                                   "Content-Type": "text/csv",
@@ -81,4 +60,4 @@ def test_serve_command_serves_the_model_file(store, deployment, tmp_path: Path):
 def test_serve_refuses_a_malformed_model_option(store):
     url, _ = store
     result = runner.invoke(app, ["serve", "--model", "no-equals-sign", "--url", url])
-    assert result.exit_code == 1 and "DEPLOYMENT_ID=path.joblib" in result.output
+    assert result.exit_code == 3 and "DEPLOYMENT_ID=path.joblib" in result.output
