@@ -1,5 +1,97 @@
-"""Console pages: alerts."""
+"""Console pages: the outbox — every reporter message with its status, attempts and last error.
 
-from fastapi import APIRouter
+    GET  /alerts[?status=pending|sending|sent|failed|all]
+    POST /alerts/retry      ids (default: every pending and failed one): due now with a fresh
+                            attempt budget, then one delivery attempt each (CSRF + admin)
+    POST /alerts/purge      ids, or `what` = sent | failed | everything (CSRF + admin)
+
+The same functions as `scenarist outbox list|retry|purge`: `outbox_messages`, `requeue` +
+`deliver_pending`, `purge`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from scenarist.console.pages.runs import broken, project_store, redirect
+from scenarist.console.security import ADMIN_POST, form_lists
+from scenarist.console.state import error_page, render
+from scenarist.errors import ScenaristError
 
 router = APIRouter()
+
+SHOWN = 500
+PURGED = {"sent": ("sent",), "failed": ("failed",), "everything": None}
+
+
+@router.get("/alerts", name="alerts")
+def alerts_page(request: Request, status: str = "all", message: str | None = None):
+    from scenarist.stores.outbox import STATUSES, outbox_messages
+
+    if status != "all" and status not in STATUSES:
+        return error_page(request, "Unknown status", f"there is no message status {status!r}",
+                          f"choose all, {', '.join(STATUSES)}", status_code=404)
+    try:
+        project, engine = project_store(request)
+        every = outbox_messages(engine, project.project)
+    except ScenaristError as exc:
+        return broken(request, exc)
+    counts = {s: sum(m.status == s for m in every) for s in STATUSES}
+    shown = [m for m in every if status == "all" or m.status == status]
+    return render(request, "alerts.html", messages=list(reversed(shown))[:SHOWN], counts=counts,
+                  status=status, statuses=STATUSES, message=message, total=len(every))
+
+
+@router.post("/alerts/retry", dependencies=ADMIN_POST, name="alerts_retry")
+def retry(request: Request, form: Annotated[dict[str, list[str]], Depends(form_lists)]):
+    from scenarist.reporters.delivery import deliver_pending
+    from scenarist.stores.outbox import requeue
+
+    try:
+        project, engine = project_store(request)
+        ids = _ids(form)
+        count = requeue(engine, project.project, ids)
+        if not count:
+            return _back(request, "nothing to retry: no pending or failed message"
+                         + (f" with id {', '.join(map(str, ids))}" if ids else ""))
+        report = asyncio.run(deliver_pending(project, engine, ids=ids))
+    except ScenaristError as exc:
+        return broken(request, exc)
+    return _back(request, f"{len(report.sent)} of {count} message(s) delivered")
+
+
+@router.post("/alerts/purge", dependencies=ADMIN_POST, name="alerts_purge")
+def purge(request: Request, form: Annotated[dict[str, list[str]], Depends(form_lists)]):
+    from scenarist.stores.outbox import STATUSES
+    from scenarist.stores.outbox import purge as purge_messages
+
+    what = (form.get("what") or ["sent"])[-1]
+    if what not in PURGED:
+        return error_page(request, "Unknown choice", f"cannot purge {what!r}",
+                          f"choose {', '.join(PURGED)}", status_code=400)
+    try:
+        project, engine = project_store(request)
+        ids = _ids(form)
+        statuses = PURGED[what] or STATUSES
+        count = purge_messages(engine, project.project, ids=ids, statuses=statuses)
+    except ScenaristError as exc:
+        return broken(request, exc)
+    described = "message(s)" if ids else f"{'/'.join(statuses)} message(s)"
+    return _back(request, f"purged {count} {described}")
+
+
+def _ids(form: dict[str, list[str]]) -> list[int] | None:
+    from scenarist.errors import InputDataError
+
+    values = [v for v in form.get("id", []) if v.strip()]
+    try:
+        return [int(v) for v in values] or None
+    except ValueError:
+        raise InputDataError(f"message ids are numbers, not {values!r}") from None
+
+
+def _back(request: Request, message: str):
+    return redirect(request, "/alerts", message=message)

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 
 from scenarist.console import deployment_charts as charts
+from scenarist.console.pages.runs import redirect
 from scenarist.console.security import ADMIN_POST, form_data
 from scenarist.console.state import console_state, error_page, render
 from scenarist.errors import ScenaristError, StoreError
@@ -207,8 +207,7 @@ def batch_action(request: Request, deployment_id: str, batch: str, action: str,
             done = f"{action}ed batch {found.name!r}"
     except ScenaristError as exc:
         return _broken(request, exc, status_code=400)
-    return RedirectResponse(_local(request, f"/deployments/{deployment_id}", tab="batches",
-                                   message=done), status_code=303)
+    return redirect(request, f"/deployments/{deployment_id}", tab="batches", message=done)
 
 
 @router.get("/deployments/{deployment_id}/batches/{batch}/delete",
@@ -303,10 +302,3 @@ def _shown_url(request: Request) -> str:
     from scenarist.stores.database import display_url, resolve_url
 
     return display_url(resolve_url(deployments_url(request)))
-
-
-def _local(request: Request, path: str, **query: Any) -> str:
-    from urllib.parse import urlencode
-
-    root = request.scope.get("root_path") or ""
-    return root + path + ("?" + urlencode(query) if query else "")

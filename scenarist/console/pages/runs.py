@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 
 from scenarist.console.state import console_state, error_page, render
-from scenarist.errors import NotFoundError, ScenaristError, StoreError
+from scenarist.errors import ConfigError, NotFoundError, ScenaristError, StoreError
 
 router = APIRouter()
 
@@ -33,6 +34,15 @@ def project_store(request: Request) -> tuple[Any, Any]:
     from scenarist.flows.scenario import project_engine
 
     return project, project_engine(project)
+
+
+def redirect(request: Request, path: str, **query: Any) -> RedirectResponse:
+    """303 to `path` below the console's mount point (after a POST), with `query`."""
+    from urllib.parse import urlencode
+
+    root = request.scope.get("root_path") or ""
+    return RedirectResponse(root + path + ("?" + urlencode(query) if query else ""),
+                            status_code=303)
 
 
 class NoProject(ScenaristError):
@@ -51,8 +61,9 @@ def broken(request: Request, exc: ScenaristError):
                           status_code=503)
     if isinstance(exc, NotFoundError):
         return error_page(request, "Not found", str(exc), "", status_code=404)
-    return error_page(request, "Cannot show this", str(exc),
-                      "fix the project (scenarist validate -p PROJECT)", status_code=400)
+    hint = "fix the project (scenarist validate -p PROJECT)" if isinstance(exc, ConfigError) \
+        else ""
+    return error_page(request, "Cannot do this", str(exc), hint, status_code=400)
 
 
 @router.get("/runs", name="runs")
