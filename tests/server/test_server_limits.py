@@ -3,6 +3,7 @@ read at the limit (413). Issue 16 item 5, against `scenarist serve` as a real pr
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import time
@@ -10,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_helpers import start_serve
+from server_helpers import small_model, start_serve
 
-from scenarist.server import create_key
+from scenarist.server import ServerOptions, create_app, create_key
 
 GIGABYTE = 2**30
+ENDPOINTS = ["predictions", "predictionLogs", "actuals", "monitoringBatches", "model"]
 BLOCK = b"[" + b"0," * (2**15 - 1) + b"0"  # 64 KiB of JSON-ish bytes, reused: never 1 GB
 
 
@@ -86,3 +88,51 @@ def test_a_gigabyte_chunked_body_is_never_buffered(server, store, deployment, wi
     assert sent < GIGABYTE / 8, f"the client could send {sent} bytes: the server kept reading"
     print(f"{'valid key' if with_key else 'no key'}: {status} after {sent / 2**20:.1f} MB sent,"
           f" {elapsed:.2f} s, server peak RSS growth {growth_mb:.1f} MB")
+
+
+def call_asgi(app, path: str, headers: dict[str, str]) -> tuple[dict, int]:
+    """POST `path` to the ASGI app with an endless chunked body of 100-byte messages:
+    (the response start message, how many body messages the app received)."""
+    received = 0
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": b"x" * 100, "more_body": True}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
+             "server": ("127.0.0.1", 80),
+             "headers": [(b"transfer-encoding", b"chunked"),
+                         (b"content-type", b"application/json"),
+                         *((k.lower().encode(), v.encode()) for k, v in headers.items())]}
+    asyncio.run(app(scope, receive, send))
+    return sent[0], received
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_the_key_is_checked_before_one_body_byte_is_received(store, deployment, endpoint):
+    app = create_app(store[0], ServerOptions(max_body_bytes=1_000))
+    path = f"/deployments/{deployment.id}/{endpoint}"
+    start, received = call_asgi(app, path, {})
+    assert (start["status"], received) == (401, 0)
+    assert (b"connection", b"close") in start["headers"]
+    reader = create_key("reader", ["read"], [deployment.id], url=store[0])[1]
+    start, received = call_asgi(app, path, {"Authorization": f"Bearer {reader}"})
+    assert (start["status"], received) == (403, 0)
+
+
+def test_a_chunked_body_is_read_up_to_the_limit_only(store, deployment):
+    app = create_app(store[0], ServerOptions(max_body_bytes=1_000))
+    app.state.server.models.serve(deployment, small_model())
+    secret = create_key("admin", ["admin"], [deployment.id], url=store[0])[1]
+    for endpoint in ENDPOINTS:
+        start, received = call_asgi(app, f"/deployments/{deployment.id}/{endpoint}",
+                                    {"Authorization": f"Bearer {secret}"})
+        assert (start["status"], received) == (413, 11), endpoint  # 1,100 bytes > 1,000
+        assert (b"connection", b"close") in start["headers"]
