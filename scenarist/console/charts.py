@@ -44,7 +44,7 @@ def histogram(bins: Mapping[str, Any]) -> dict[str, Any]:
                                                  REFERENCE_COLOR),
                                                 ("current", current, cur_total, CURRENT_COLOR))]
     return {"data": bars,
-            "layout": {"barmode": "group", "height": 130, "width": 300, "showlegend": False,
+            "layout": {"barmode": "group", "height": 110, "width": 240, "showlegend": False,
                        "margin": {"l": 30, "r": 4, "t": 4, "b": 20},
                        "yaxis": {"tickformat": ".0%"}, "xaxis": {"showticklabels": False}},
             "config": {"displayModeBar": False}}

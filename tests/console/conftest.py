@@ -120,8 +120,11 @@ def console_server(console_site) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session. Missing Chromium fails (CI installs it)."""
+def browser(console_server):
+    """One headless Chromium for the session. Missing Chromium fails (CI installs it).
+
+    Playwright's sync API keeps an asyncio loop running in this thread from here on, so the
+    site (which runs Prefect flows with asyncio.run) is built before it starts."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package "
                     "(apt-get install chromium; .ci/run does) — the console's browser tests "
@@ -143,7 +146,7 @@ class Watched:
 
 
 @pytest.fixture
-def page(browser, console_server):
+def page(console_server, browser):
     """A fresh browser context and page on the console; fails the test on any console error
     or page error seen while it ran."""
     context = browser.new_context(base_url=console_server, viewport={"width": 1400,
