@@ -64,11 +64,14 @@ def demo(
         out.print("[yellow]no mail arrived[/]")
     if result.report is not None:
         out.print(f"HTML report: [bold]{result.report}[/]")
-    if result.run_url:
-        out.print(f"Prefect flow run: {result.run_url}")
-        if not os.environ.get("PREFECT_API_URL"):
-            out.print("(an ephemeral Prefect API, stopped when the demo exits: start "
-                      "`prefect server start` and set PREFECT_API_URL to keep the runs)")
+    from scenarist.flows.context import log_hint
+
+    link = result.run_url or log_hint(result.run_id, result.project_file.parent)
+    out.print(f"run: {link}", markup=False, highlight=False)
+    if not os.environ.get("PREFECT_API_URL"):
+        out.print("(the runs went through an ephemeral Prefect API, stopped when the demo exits; "
+                  "start `prefect server start` and set PREFECT_API_URL to keep them in the "
+                  "Prefect UI)")
 
 
 @friendly_errors

@@ -47,8 +47,9 @@ def run(
         table.add_row(step.name, step.type, f"[{style}]{outcome}[/]", str(step.attempts),
                       step.message or "")
     out.print(table)
-    if result.url:
-        out.print(f"Prefect flow run: {result.url}")
+    from scenarist.flows.context import log_hint
+
+    out.print(f"run: {result.url or log_hint(result.run_id)}", markup=False, highlight=False)
     raise typer.Exit(EXIT_CODES[str(result.outcome)])
 
 

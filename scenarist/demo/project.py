@@ -10,7 +10,8 @@ import joblib
 
 from scenarist.demo.data import QUARTERS, generate_quarter, train_model
 
-DEFAULT_SMTP = ("localhost", 1025)
+# what scenarist.yaml's mail connection reads: ${SCENARIST_SMTP_HOST:-localhost}, …PORT:-1025
+SMTP_HOST_ENV, SMTP_PORT_ENV = "SCENARIST_SMTP_HOST", "SCENARIST_SMTP_PORT"
 
 
 def write_example(
@@ -18,14 +19,14 @@ def write_example(
     *,
     rows: int = 20_000,
     seed: int = 2017,
-    smtp: tuple[str, int] | None = None,
 ) -> Path:
     """Write the example project into `folder` (created); returns the project file's path.
 
     Files: scenarist.yaml, templates/, data/transactions_<quarter>.parquet for Q1–Q4 2017, and
-    models/fraud.joblib trained on Q1. `smtp` (host, port) is the mail connection's server
-    (default localhost:1025). Existing files of the example are overwritten; the store and its
-    history under .scenarist/ are kept.
+    models/fraud.joblib trained on Q1. The mail connection reads its server from
+    SCENARIST_SMTP_HOST / SCENARIST_SMTP_PORT when a mail is sent (default localhost:1025), so
+    the file is the same whoever writes it and whatever server receives. Existing files of the
+    example are overwritten; the store and its history under .scenarist/ are kept.
     """
     root = Path(folder)
     (root / "data").mkdir(parents=True, exist_ok=True)
@@ -37,10 +38,4 @@ def write_example(
     source = resources.files("scenarist.demo") / "project"
     with resources.as_file(source) as template_root:
         shutil.copytree(template_root, root, dirs_exist_ok=True)
-    project_file = root / "scenarist.yaml"
-    if smtp is not None and smtp != DEFAULT_SMTP:
-        default = f"host: {DEFAULT_SMTP[0]}, port: {DEFAULT_SMTP[1]}"
-        text = project_file.read_text()
-        assert default in text, "the example's mail connection changed; update DEFAULT_SMTP"
-        project_file.write_text(text.replace(default, f"host: {smtp[0]}, port: {smtp[1]}"))
-    return project_file
+    return root / "scenarist.yaml"

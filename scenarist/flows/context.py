@@ -2,7 +2,7 @@
 
 Conditions, set_variables expressions and reporter templates all read `RunContext.variables()`:
 
-    scenarioName, scenarioRunId, scenarioRunURL, triggerName
+    scenarioName, scenarioRunId, scenarioRunURL (see `run_url`; "" when none), triggerName
     outcome                  the scenario outcome so far ("SUCCESS" before any step ends)
     stepOutcome_<Step_Name>  for every step of the scenario (spaces → "_"); None until it ran
     checks                   results of the run's run_checks steps (name, outcome, value, …)
@@ -12,6 +12,7 @@ Conditions, set_variables expressions and reporter templates all read `RunContex
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,34 @@ FIXED_NAMES = (
     "checks",
     "evaluation",
 )
+
+
+CONSOLE_URL_ENV = "SCENARIST_CONSOLE_URL"
+
+
+def run_url(run_id: str) -> str | None:
+    """scenarioRunURL: a link to the run that outlives the command that started it.
+
+    With a Prefect server (PREFECT_API_URL set) the flow run's page in the Prefect UI. Without
+    one the command runs on an ephemeral Prefect API that stops when it exits, so none of its
+    URLs: the web console's `/runs/{run_id}` page when SCENARIST_CONSOLE_URL is set, else None
+    (say `log_hint(run_id)` instead).
+    """
+    from prefect.settings import get_current_settings
+    from prefect.utilities.urls import url_for
+
+    if get_current_settings().api.url:
+        url = url_for("flow-run", obj_id=run_id)
+        if url:
+            return url
+    console = os.environ.get(CONSOLE_URL_ENV, "").strip().rstrip("/")
+    return f"{console}/runs/{run_id}" if console else None
+
+
+def log_hint(run_id: str, project: object | None = None) -> str:
+    """What to say instead of a link when a run has none (`project`: its -p option)."""
+    option = f" -p {project}" if project is not None else ""
+    return f"run `scenarist scenarios log {run_id}{option}`"
 
 
 def step_variable(step_name: str) -> str:

@@ -9,7 +9,9 @@ steps have no outcome); a step that raises is retried as configured and then tak
 `outcome_on_failure` (FAILED by default) with the error kept as its message. The scenario
 outcome is the worst step outcome. The run, its steps and its whole log are recorded in the
 project's store, and two Prefect artifacts are published on the flow run: a markdown summary
-of the steps and a table of check results.
+of the steps and a table of check results. The flow run ends in the state of the outcome
+(`states.py`: WARNING is a Completed state named "Warning", FAILED a Failed one, ABORTED a
+Cancelled one), with the run's result kept on it.
 """
 
 from __future__ import annotations
@@ -23,23 +25,24 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from prefect import flow, get_client, get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run as current_flow_run
-from prefect.utilities.urls import url_for
 
 from scenarist.checks.outcome import StepOutcome
 from scenarist.errors import ConditionError, ConfigError, ConfigProblem
 from scenarist.flows.conditions import should_run
-from scenarist.flows.context import RunContext
-from scenarist.flows.logs import RunLogCapture
+from scenarist.flows.context import RunContext, run_url
+from scenarist.flows.logs import RunLogCapture, console_without_tracebacks
 from scenarist.flows.specs import RunScenarioStep
+from scenarist.flows.states import final_state, flow_result
 from scenarist.flows.steps import STEP_FUNCTIONS, StepResult
-from scenarist.project.config import Project, load_project, render
+from scenarist.project.config import Project, render
 from scenarist.reporters.queue import queue_reports
 from scenarist.stores.database import connect
 from scenarist.stores.runs import StepRecord, record_scenario_end, record_scenario_start
+from scenarist.validation import load_project
 
 MAX_NESTING = 10
 
@@ -70,10 +73,11 @@ async def scenario_flow(
     trigger: str | None = None,
     parent_run_id: str | None = None,
     depth: int = 0,
-) -> dict[str, Any]:
+) -> Any:
     """Run scenario `scenario` of the project at `project` (folder or scenarist.yaml).
 
-    `variables` override the project's and the scenario's variables for this run.
+    `variables` override the project's and the scenario's variables for this run. Returns the
+    run's result (a dict) in the Prefect state of its outcome; read it with `flow_result`.
     """
     loaded = load_project(project)
     spec = scenario_spec(loaded, scenario)
@@ -83,7 +87,7 @@ async def scenario_flow(
         project=loaded,
         scenario=scenario,
         run_id=run_id,
-        run_url=await _run_url(run_id),
+        run_url=run_url(run_id),
         trigger=trigger,
         user_variables={**loaded.variables, **spec.variables, **(variables or {})},
         step_outcomes={step.name: None for step in spec.steps},
@@ -124,7 +128,7 @@ async def scenario_flow(
             )
     await queue_reports(ctx, spec.reporters, capture.text(), engine, logger=log)
     await _publish_artifacts(scenario, ctx, records)
-    return {
+    return final_state(ctx.outcome, records, {
         "run_id": run_id,
         "scenario": scenario,
         "outcome": str(ctx.outcome),
@@ -132,7 +136,7 @@ async def scenario_flow(
         "checks": _jsonable(ctx.checks),
         "log": capture.text(),
         "steps": [r.__dict__ for r in records],
-    }
+    })
 
 
 def run_scenario(
@@ -144,14 +148,15 @@ def run_scenario(
 ) -> ScenarioRunResult:
     """Validate the project, then run one scenario through Prefect and wait for its outcome."""
     scenario_spec(load_project(project), scenario)  # bad input: nothing runs
-    result = asyncio.run(
-        scenario_flow(
-            project=str(Path(project).resolve()),
-            scenario=scenario,
-            variables=variables or {},
-            trigger=trigger,
-        )
-    )
+    with console_without_tracebacks():  # they are in the run's log
+        result = asyncio.run(flow_result(
+            scenario_flow(
+                project=str(Path(project).resolve()),
+                scenario=scenario,
+                variables=variables or {},
+                trigger=trigger,
+            )
+        ))
     return ScenarioRunResult(
         run_id=result["run_id"],
         scenario=scenario,
@@ -242,20 +247,25 @@ async def _run_child(
         name: render(value, variables) if isinstance(value, str) and "{" in value else value
         for name, value in step.variables.items()
     }
-    attempts[0] += 1
-    child = scenario_flow.with_options(
-        retries=step.retries,
-        retry_delay_seconds=step.retry_delay_seconds,
-        timeout_seconds=step.timeout_seconds,
-    )
-    result = await child(
-        project=project,
-        scenario=step.scenario,
-        variables=child_variables,
-        trigger=f"scenario {ctx.scenario!r}",
-        parent_run_id=ctx.run_id,
-        depth=depth + 1,
-    )
+    # retried here, not by Prefect: Prefect retries a flow run that ends Failed, and a FAILED
+    # child is an outcome (as for any step); only a run that raises (crash, timeout) is retried
+    child = scenario_flow.with_options(timeout_seconds=step.timeout_seconds)
+    for attempt in range(step.retries + 1):
+        attempts[0] += 1
+        try:
+            result = await flow_result(child(
+                project=project,
+                scenario=step.scenario,
+                variables=child_variables,
+                trigger=f"scenario {ctx.scenario!r}",
+                parent_run_id=ctx.run_id,
+                depth=depth + 1,
+            ))
+            break
+        except Exception:
+            if attempt == step.retries:
+                raise
+            await asyncio.sleep(step.retry_delay_seconds)
     ctx.checks.extend(result["checks"])
     return StepResult(
         StepOutcome(result["outcome"]), f"scenario {step.scenario!r} → {result['outcome']}"
@@ -278,19 +288,6 @@ async def _write_evaluation_report(ctx: RunContext, log) -> None:
         log.warning("could not write the HTML evaluation report: %s", exc)
         return
     log.info("HTML evaluation report: %s", ctx.evaluation_report_path)
-
-
-async def _run_url(run_id: str) -> str | None:
-    """The flow run's page in the Prefect UI (also for an ephemeral API, which has no UI URL
-    setting: the UI is served beside the API)."""
-    url = url_for("flow-run", obj_id=run_id)
-    if url:
-        return url
-    async with get_client() as client:
-        api = str(client.api_url).rstrip("/")
-    if not api.startswith("http"):
-        return None
-    return f"{api.removesuffix('/api')}/runs/flow-run/{run_id}"
 
 
 def _so_far(ctx: RunContext) -> StepOutcome | None:

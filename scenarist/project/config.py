@@ -6,8 +6,9 @@
 
 Every model forbids unknown keys and describes its fields. Relative paths (datasets, models,
 SQLite files) resolve against `Project.root`, the folder of the project file. Connection URLs
-may contain `${ENV_VAR}`: they are resolved when used (`Connection.resolved_url()`), never when
-the project is loaded, so a project validates without its secrets.
+may contain `${ENV_VAR}` or `${ENV_VAR:-default}`: they are resolved when used
+(`Connection.resolved_url()`), never when the project is loaded, so a project validates
+without its secrets.
 
 Checks (`scenarist.checks.specs`), scenario steps (`scenarist.flows.specs`) and reporters
 (`scenarist.reporters.specs`) are unions discriminated on `type`.
@@ -31,6 +32,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -44,6 +46,7 @@ from scenarist.reporters.specs import ReporterSpec
 PROJECT_FILE = "scenarist.yaml"
 
 _STRICT = ConfigDict(extra="forbid")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")  # ${VAR}, ${VAR:-default}
 
 
 class Connection(BaseModel):
@@ -57,7 +60,9 @@ class Connection(BaseModel):
         "postgresql+psycopg://user:${PGPASSWORD}@host/db; ${ENV_VAR} is resolved when used.",
     )
     host: str | None = Field(None, description="SMTP host of a mail connection.")
-    port: int | None = Field(None, ge=1, le=65535, description="SMTP port (default 25).")
+    port: int | str | None = Field(
+        None, description="SMTP port (default 25); may be ${ENV_VAR:-1025}, resolved when used."
+    )
     sender: str | None = Field(None, description="From address of mails sent through it.")
     username: str | None = Field(None, description="SMTP user; may be ${ENV_VAR}.")
     password: str | None = Field(
@@ -82,6 +87,17 @@ class Connection(BaseModel):
             raise ValueError("choose one of `starttls` and `tls`")
         return self
 
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, str) and not _ENV_REF.fullmatch(value.strip()):
+            raise ValueError("port is a number (1-65535) or ${ENV_VAR} / ${ENV_VAR:-1025}")
+        if isinstance(value, int) and not 1 <= value <= 65535:
+            raise ValueError("port is a number from 1 to 65535")
+        return value
+
     @property
     def kind(self) -> Literal["sql", "mail"]:
         """"sql" for a `url` connection, "mail" for an SMTP server."""
@@ -103,9 +119,21 @@ class Connection(BaseModel):
         value = getattr(self, key)
         return None if value is None else self._resolve_env(value, key)
 
+    def resolved_port(self) -> int | None:
+        """The SMTP port with `${ENV_VAR}` substituted (None when not set)."""
+        if not isinstance(self.port, str):
+            return self.port
+        text = self._resolve_env(self.port, "port").strip()
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            raise ConfigError([self._problem(
+                "port", f"{self.port} is {text!r}, not a port number (1-65535)")])
+        return int(text)
+
     def _resolve_env(self, text: str, key: str) -> str:
         def substitute(match: re.Match[str]) -> str:
             value = os.environ.get(match[1])
+            if not value and match[2] is not None:  # ${VAR:-default}: unset or empty
+                return match[2]
             if value is None:
                 raise ConfigError([self._problem(
                     key, f"environment variable {match[1]} is not set; export it before running "
@@ -113,7 +141,7 @@ class Connection(BaseModel):
                 )])
             return value
 
-        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", substitute, text)
+        return _ENV_REF.sub(substitute, text)
 
     def _problem(self, key: str, message: str) -> ConfigProblem:
         where = f"connections.{self._name}.{key}" if self._name else key

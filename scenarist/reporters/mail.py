@@ -48,6 +48,7 @@ class MailReporter(Reporter):
             username = connection.resolved("username")
             password = connection.resolved("password")
             host = connection.resolved("host")
+            port = connection.resolved_port()
             sender = spec.sender or connection.resolved("sender")
         except ConfigError as exc:
             raise DeliveryError(f"reporter {spec.name!r}: {exc}", temporary=False) from exc
@@ -56,8 +57,7 @@ class MailReporter(Reporter):
         if not sender:
             raise DeliveryError(f"reporter {spec.name!r}: no sender address; set `sender`",
                                 temporary=False)
-        return cls(host=host or "localhost", port=connection.port or (465 if connection.tls
-                                                                      else 25),
+        return cls(host=host or "localhost", port=port or (465 if connection.tls else 25),
                    sender=sender, username=username,
                    password=SecretStr(password) if password is not None else None,
                    starttls=connection.starttls, tls=connection.tls,
