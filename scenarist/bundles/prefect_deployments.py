@@ -103,11 +103,11 @@ def sync_deployments(plans: list[DeploymentPlan], workspace: str, project: str) 
     """Create or update every plan; delete the workspace's other Prefect deployments of the
     project (scenarios or triggers the release does not have). Returns the names kept."""
     from prefect.client.schemas.actions import DeploymentScheduleCreate
-    from prefect.utilities.callables import parameter_schema
+    from prefect.utilities.callables import parameter_schema_from_entrypoint
 
-    from scenarist.flows.scenario import scenario_flow
-
-    schema = parameter_schema(scenario_flow).model_dump_for_openapi()
+    # read from the flow's source, not imported: flows (whose bundle step deploys releases)
+    # sit above bundles, and a lower layer never imports a higher one
+    schema = parameter_schema_from_entrypoint(ENTRYPOINT).model_dump_for_openapi()
     with _client() as client:
         flow_id = client.create_flow_from_name(FLOW_NAME)
         for plan in plans:

@@ -20,21 +20,16 @@ from scenarist.errors import ConfigError, ConfigProblem
 from scenarist.metrics.custom import CustomMetric
 from scenarist.metrics.evaluation import EvaluationOptions
 from scenarist.metrics.segments import SegmentOptions
+from scenarist.operations.stores import open_store, store_spec
+from scenarist.operations.streamed import stream_evaluation
 from scenarist.project.config import EvaluationStoreSpec, Project, render
 from scenarist.project.datasets import read_dataset
 from scenarist.project.imports import import_function
 from scenarist.project.models import load_model
 from scenarist.project.secondary import join_project_datasets
 from scenarist.stores.evaluation import Evaluation
-from scenarist.stores.evaluation_store import EvaluationStore
 
-
-def open_store(project: Project, name: str) -> EvaluationStore:
-    """The evaluation store `name` of `project`, at its connection's URL."""
-    spec = _store_spec(project, name)
-    connection = project.connections.get(spec.connection)
-    url = connection.resolved_url() if connection is not None else None
-    return EvaluationStore.open(name, url, root=project.root)
+__all__ = ["build_evaluation", "open_store"]  # open_store: re-exported for its callers
 
 
 def build_evaluation(
@@ -49,21 +44,18 @@ def build_evaluation(
 
     `revision` (a reason, e.g. "labels arrived") replaces an existing evaluation of the label as
     a new revision (`scenarist.operations.revisions`; then `revise_verdicts` re-checks it)."""
-    spec = _store_spec(project, store_name)
+    spec = store_spec(project, store_name)
     if spec.deployment is not None:
         raise ConfigError([ConfigProblem(
             str(project.file or ""), f"evaluation_stores.{store_name}",
             f"store {store_name!r} is fed by deployment {spec.deployment!r}; evaluate it with "
             "an `evaluate_deployment` step (or Deployment.evaluate), not build_evaluation")])
     if spec.streaming:  # Parquet in column groups × row chunks (scenarist.operations.streamed)
-        from scenarist.operations.streamed import stream_evaluation
-
         if revision is not None:
             raise ConfigError([ConfigProblem(
                 str(project.file or ""), f"evaluation_stores.{store_name}.streaming",
                 f"store {store_name!r} is streamed, and streamed evaluations have no "
                 "label-dependent metrics to revise; evaluate it without a revision")])
-
         return stream_evaluation(project, store_name, variables)
     stage = on_stage or (lambda _name: None)
     values = {
@@ -117,19 +109,3 @@ def custom_metrics(project: Project, spec: EvaluationStoreSpec) -> dict[str, Cus
     be imported."""
     return {name: import_function(metric.python, project.root)  # type: ignore[misc]
             for name, metric in spec.metrics.items()}
-
-
-def _store_spec(project: Project, name: str):
-    spec = project.evaluation_stores.get(name)
-    if spec is None:
-        known = ", ".join(sorted(project.evaluation_stores)) or "none"
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    file=str(project.file or ""),
-                    location="evaluation_stores",
-                    message=f"unknown evaluation store {name!r}; defined stores: {known}",
-                )
-            ]
-        )
-    return spec

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from scenarist.errors import ConfigError, ConfigProblem
-from scenarist.operations.build import open_store
+from scenarist.operations.stores import open_store
 from scenarist.project.config import Project, render
 from scenarist.project.datasets import dataset_spec
 from scenarist.project.models import load_model
