@@ -51,9 +51,9 @@ _LAZY: dict[str, str] = {
     "construct_duration_string": "scenarist.deployments",
     "evaluate_check": "scenarist.checks",
     "load_model": "scenarist.project.models",
-    "load_project": "scenarist.project.config",
+    "load_project": "scenarist.validation",
     "model_from_estimator": "scenarist.project.models",
-    "open_store": "scenarist.operations.build",
+    "open_store": "scenarist.operations.stores",
     "read_dataset": "scenarist.project.datasets",
     "revise_evaluations": "scenarist.operations.revisions",
     "revise_verdicts": "scenarist.operations.revisions",
@@ -61,7 +61,7 @@ _LAZY: dict[str, str] = {
     "run_scenario": "scenarist.flows.scenario",
     "run_streaming_evaluation": "scenarist.flows.column_groups",
     "stream_evaluation": "scenarist.operations.streamed",
-    "validate_project": "scenarist.project.config",
+    "validate_project": "scenarist.validation",
 }
 
 __all__ = [
@@ -149,15 +149,17 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from scenarist.metrics.evaluation import EvaluationOptions
     from scenarist.metrics.segments import SegmentOptions
     from scenarist.operations.backtesting import Backtest, backtest
-    from scenarist.operations.build import build_evaluation, open_store
+    from scenarist.operations.build import build_evaluation
     from scenarist.operations.checking import run_checks
     from scenarist.operations.revisions import revise_evaluations, revise_verdicts
+    from scenarist.operations.stores import open_store
     from scenarist.operations.streamed import stream_evaluation
     from scenarist.profiles import BatchProfile, ProfileDrift
     from scenarist.profiles.streaming import StreamOptions
-    from scenarist.project.config import Project, load_project, validate_project
+    from scenarist.project.config import Project
     from scenarist.project.datasets import read_dataset
     from scenarist.project.models import LoadedModel, load_model, model_from_estimator
     from scenarist.project.secondary import SecondaryDatasetSpec
     from scenarist.stores.evaluation import Evaluation
     from scenarist.stores.evaluation_store import EvaluationStore
+    from scenarist.validation import load_project, validate_project

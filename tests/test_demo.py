@@ -47,7 +47,7 @@ def test_init_writes_a_valid_project(tmp_path):
     assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["validate", str(folder)]).exit_code == 0
     again = runner.invoke(app, ["init", str(folder), "--rows", "500"])
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 3 and "already exists" in again.output
     other = runner.invoke(app, ["init", str(tmp_path / "x"), "--example", "churn"])
-    assert other.exit_code == 1 and "unknown example 'churn'; available examples: fraud" in \
+    assert other.exit_code == 3 and "unknown example 'churn'; available examples: fraud" in \
         other.output

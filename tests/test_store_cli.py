@@ -39,7 +39,7 @@ def test_validate_reports_every_problem_with_its_location(project_copy):
     )
     path.write_text(text)
     result = run("validate", str(project_copy))
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "evaluation_stores.the_MES.model" in result.output
     assert "unknown model 'fraud'" in result.output
     assert "evaluation_stores.the_MES.input" in result.output
@@ -96,7 +96,7 @@ def test_bad_batch_exits_1_and_writes_nothing(project_copy):
     frame.loc[7, "card_age"] = "twelve"
     frame.to_parquet(batch)
     result = run("store", "evaluate", "the_MES", "--var", "quarter=2017Q2", "-p", str(project_copy))
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "column 'card_age' is numeric in the reference but row 7" in result.output
     shown = run("store", "show", "the_MES", "-p", str(project_copy))
     assert "no evaluations yet" in shown.output
@@ -105,5 +105,5 @@ def test_bad_batch_exits_1_and_writes_nothing(project_copy):
 def test_unreachable_store(project_copy):
     _use_store(project_copy, "postgresql://postgres@127.0.0.1:9/none")
     result = run("store", "show", "the_MES", "-p", str(project_copy))
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "cannot reach the store" in result.output

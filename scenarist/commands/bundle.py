@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from scenarist.bundles.create import bundles_folder, create_bundle
-from scenarist.bundles.deploy import deploy_bundle, rollback
-from scenarist.bundles.diff import diff_bundles
-from scenarist.bundles.read import locate_bundle
-from scenarist.bundles.registry import Registry
-from scenarist.bundles.workspace import Workspace, deployed_where, load_workspace
-from scenarist.commands.common import ProjectOption, friendly_errors, out
+from scenarist.commands.common import ProjectOption, friendly_errors, load, out, print_table
 from scenarist.errors import BundleError
-from scenarist.project.config import Project, load_project
+
+if TYPE_CHECKING:
+    from scenarist.bundles.registry import Registry
+    from scenarist.project.config import Project
 
 app = typer.Typer(help="Versioned bundles of a project, released to workspaces.",
                   no_args_is_help=True)
@@ -59,6 +56,8 @@ def bundle_create(
     project: ProjectOption = Path("."),
 ) -> None:
     """Pack the project into an immutable VERSION.tar.gz with a manifest of checksums."""
+    from scenarist.bundles.create import create_bundle
+
     path = create_bundle(project, version, notes=notes, include_data=include_data or [],
                          output=output)
     out.print(f"[green]created[/] bundle {version}: {path}")
@@ -72,7 +71,9 @@ def bundle_publish(
     """Copy a created bundle into the registry.
 
     Refused if the version exists there with other content."""
-    loaded = load_project(project)
+    from scenarist.bundles.create import bundles_folder
+
+    loaded = load(project)
     archive = bundles_folder(loaded) / f"{version}.tar.gz"
     if not archive.is_file():
         raise BundleError(f"no bundle {version} at {archive}; create it first with "
@@ -86,7 +87,9 @@ def bundle_publish(
 @friendly_errors
 def bundle_list(registry: RegistryOption = None, project: ProjectOption = Path(".")) -> None:
     """Published versions with their notes, dates and the workspaces they are deployed to."""
-    loaded = load_project(project)
+    from scenarist.bundles.workspace import deployed_where
+
+    loaded = load(project)
     target = _registry(registry, loaded)
     bundles = target.versions(loaded.project)
     if not bundles:
@@ -96,12 +99,12 @@ def bundle_list(registry: RegistryOption = None, project: ProjectOption = Path("
     where = deployed_where(loaded.root)
     table = Table(title=f"bundles of {escape(loaded.project)} in {escape(target.url)}")
     for column in ("version", "created", "by", "notes", "deployed to"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=column in ("version", "created", "by"), overflow="fold")
     for bundle in bundles:
         m = bundle.manifest
         table.add_row(escape(m.version), f"{m.created_at:%Y-%m-%d %H:%M}", escape(m.created_by),
                       escape(m.notes) or "-", escape(", ".join(where.get(m.version, []))) or "-")
-    out.print(table)
+    print_table(table)
 
 
 @app.command("diff")
@@ -113,7 +116,10 @@ def bundle_diff(
     project: ProjectOption = Path("."),
 ) -> None:
     """Files added, removed and changed, and changed scenario/check/reporter definitions."""
-    loaded = load_project(project)
+    from scenarist.bundles.diff import diff_bundles
+    from scenarist.bundles.read import locate_bundle
+
+    loaded = load(project)
     with tempfile.TemporaryDirectory() as temp:
         paths = [locate_bundle(loaded, version, registry, Path(temp)) for version in (old, new)]
         diff = diff_bundles(*paths)
@@ -143,7 +149,10 @@ def bundle_deploy(
     project: ProjectOption = Path("."),
 ) -> None:
     """Verify, extract, remap, validate, register the Prefect deployments, then activate."""
-    loaded = load_project(project)
+    from scenarist.bundles.deploy import deploy_bundle
+    from scenarist.bundles.workspace import load_workspace
+
+    loaded = load(project)
     workspace = load_workspace(to, loaded.root)
     release = deploy_bundle(loaded.project, version, workspace, archive=archive,
                             registry=_registry(registry or workspace.registry, loaded))
@@ -166,6 +175,9 @@ def bundle_rollback(
     project: ProjectOption = Path("."),
 ) -> None:
     """Re-activate the previous release and its Prefect deployments."""
+    from scenarist.bundles.deploy import rollback
+    from scenarist.bundles.workspace import load_workspace
+
     workspace = load_workspace(to, _project_root(project))
     release = rollback(workspace, to=version)
     out.print(f"[green]rolled back[/] {workspace.name!r} from {release.previous} to "
@@ -176,6 +188,8 @@ def bundle_rollback(
 @friendly_errors
 def bundle_status(to: WorkspaceOption, project: ProjectOption = Path(".")) -> None:
     """The active release of a workspace and its history of deploys (who, when, from what)."""
+    from scenarist.bundles.workspace import Workspace, load_workspace
+
     workspace = load_workspace(to, _project_root(project))
     space = Workspace(workspace)
     active = space.active_version()
@@ -183,12 +197,12 @@ def bundle_status(to: WorkspaceOption, project: ProjectOption = Path(".")) -> No
               f"[bold]{active or 'none'}[/]; installed: {', '.join(space.installed()) or 'none'}")
     table = Table(title="history")
     for column in ("when", "action", "version", "previous", "by", "from"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=column != "from", overflow="fold")
     for event in reversed(space.history()):
         table.add_row(f"{event.at:%Y-%m-%d %H:%M:%S}", event.action, escape(event.version),
                       escape(event.previous or "-"), escape(f"{event.by}@{event.host}"),
                       escape(event.source))
-    out.print(table)
+    print_table(table)
 
 
 def _project_root(project: Path) -> Path:
@@ -198,4 +212,6 @@ def _project_root(project: Path) -> Path:
 
 
 def _registry(url: str | None, project: Project) -> Registry:
+    from scenarist.bundles.registry import Registry
+
     return Registry.open(url, project_root=project.root)

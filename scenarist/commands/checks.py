@@ -1,67 +1,54 @@
 """`scenarist checks …`: run a store's checks on its latest evaluation, read the check history,
 backtest checks over the stored history (`checks backtest`, see `scenarist.operations.backtesting`).
 
-Exit codes of `checks run` (so a shell or CI job can branch on the outcome):
+Exit codes of `checks run` (so a shell or CI job can branch on the outcome; the table of every
+command is in commands/common.py):
 
     0  every check OK
     1  worst outcome WARNING or EMPTY (EMPTY — a metric with no value — needs a look but is not
        a failure, as in a run_checks step; DESIGN.md §5)
     2  at least one check ERROR
-    3  usage or project problem (unknown store or check, bad project file, unreachable store,
-       missing argument); nothing was checked
+    3  usage: unknown store or check, missing argument; nothing was checked
+    4  project mistake: a bad project file, an unreachable store; nothing was checked
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
-from typer.core import TyperCommand
 
-from scenarist.checks.outcome import Outcome
-from scenarist.checks.result import CheckResult
-from scenarist.commands.common import ProjectOption, err, fmt, friendly_errors, out
-from scenarist.errors import ScenaristError
-from scenarist.operations.checking import (
-    check_history,
-    project_history_engines,
-    resolve_checks,
-    run_checks,
+from scenarist.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_WARNING,
+    ProjectOption,
+    command_line_names,
+    fmt,
+    friendly_errors,
+    load,
+    out,
+    print_table,
 )
-from scenarist.project.config import load_project
 
-EXIT_CODES = {Outcome.OK: 0, Outcome.EMPTY: 1, Outcome.WARNING: 1, Outcome.ERROR: 2}
-EXIT_USAGE = 3
-COLOURS = {Outcome.OK: "green", Outcome.EMPTY: "cyan", Outcome.WARNING: "yellow",
-           Outcome.ERROR: "bold red"}
+if TYPE_CHECKING:
+    from scenarist.checks.result import CheckResult
+
+# by Outcome value (scenarist.checks.outcome, not imported here: it loads the check types)
+OUTCOMES = ("OK", "EMPTY", "WARNING", "ERROR")
+EXIT_CODES = {"OK": EXIT_OK, "EMPTY": EXIT_WARNING, "WARNING": EXIT_WARNING, "ERROR": EXIT_ERROR}
+COLOURS = {"OK": "green", "EMPTY": "cyan", "WARNING": "yellow", "ERROR": "bold red"}
 
 app = typer.Typer(help="Run checks on an evaluation store and read their history.",
                   no_args_is_help=True)
 
 
-# Recent typer vendors its own click (typer._click): its UsageError is BadParameter's base.
-_USAGE_ERRORS = tuple({click.UsageError, *(base for base in typer.BadParameter.__mro__
-                                           if base.__name__ == "UsageError")})
-
-
-class _UsageExits3(TyperCommand):
-    """Click's usage errors exit 2, which `checks run` uses for ERROR: make them exit 3."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except _USAGE_ERRORS as exc:
-            exc.exit_code = EXIT_USAGE
-            raise
-
-
-@app.command("run", cls=_UsageExits3)
+@app.command("run")
+@friendly_errors
 def checks_run(
     store: Annotated[str, typer.Argument(help="Evaluation store name from scenarist.yaml.")],
     checks: Annotated[
@@ -77,22 +64,25 @@ def checks_run(
     """Run checks on the store's latest evaluation and print their outcomes.
 
     Exits 0 when every check is OK, 1 when the worst outcome is WARNING or EMPTY (a metric
-    without a value), 2 when any check is ERROR, 3 on a usage or project problem.
+    without a value), 2 when any check is ERROR, 3 for an unknown store or check, 4 for a
+    project mistake.
     """
-    try:
-        results = run_checks(load_project(project), checks or None, store=store, record=record)
-    except ScenaristError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
+    from scenarist.checks.outcome import Outcome
+    from scenarist.operations.checking import resolve_checks, run_checks
+
+    loaded = load(project)
+    with command_line_names():
+        resolve_checks(loaded, checks or None, store=store)
+    results = run_checks(loaded, checks or None, store=store, record=record)
     if not results:
         out.print(f"store {store!r} has no checks; add some under `checks:` in scenarist.yaml")
         return
-    out.print(results_table(results, title=f"checks of {store}"))
+    print_table(results_table(results, title=f"checks of {store}"))
     worst = Outcome.worst(r.outcome for r in results)
     counts = ", ".join(f"{sum(r.outcome is o for r in results)} {o.value}" for o in Outcome
                        if any(r.outcome is o for r in results))
     out.print(f"worst outcome: [{COLOURS[worst]}]{worst.value}[/] ({counts})")
-    raise typer.Exit(EXIT_CODES[worst])
+    raise typer.Exit(EXIT_CODES[worst.value])
 
 
 @app.command("history")
@@ -112,9 +102,18 @@ def checks_history(
     project: ProjectOption = Path("."),
 ) -> None:
     """Stored check results, oldest first, with how often each outcome occurred."""
-    loaded = load_project(project)
+    import pandas as pd
+
+    from scenarist.operations.checking import (
+        check_history,
+        project_history_engines,
+        resolve_checks,
+    )
+
+    loaded = load(project)
     if store is not None:
-        resolve_checks(loaded, [], store=store)  # an unknown store: ConfigError listing stores
+        with command_line_names():  # an unknown store: exit 3, listing the stores
+            resolve_checks(loaded, [], store=store)
     frames = [check_history(engine, check, store, since)
               for engine in project_history_engines(loaded, store)]
     history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -124,21 +123,21 @@ def checks_history(
         return
     history = history.sort_values("checked_at", kind="stable")
     table = Table(title="check history")
-    for name, justify in (("checked at (UTC)", "left"), ("check", "left"), ("store", "left"),
-                          ("evaluation", "left"), ("outcome", "left"), ("value", "right"),
-                          ("message", "left")):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table.add_column("checked at (UTC)", no_wrap=True)
+    for name in ("check", "store", "evaluation"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("value", justify="right")
+    table.add_column("message", overflow="fold")
     for row in history.itertuples(index=False):
-        outcome = Outcome(row.outcome)
         table.add_row(
             row.checked_at.strftime("%Y-%m-%d %H:%M:%S"), escape(row.check),
             escape(str(row.store or "-")), escape(str(row.evaluation_label or "-")),
-            f"[{COLOURS[outcome]}]{outcome.value}[/]", fmt(row.value), escape(row.message),
+            _coloured(row.outcome), fmt(row.value), escape(row.message),
         )
-    out.print(table)
+    print_table(table)
     counts = history["outcome"].value_counts()
-    out.print(", ".join(f"{int(counts[o.value])} {o.value}" for o in Outcome
-                        if counts.get(o.value, 0)))
+    out.print(", ".join(f"{int(counts[o])} {o}" for o in OUTCOMES if counts.get(o, 0)))
 
 
 @app.command("backtest")
@@ -172,8 +171,11 @@ def checks_backtest(
     Prints outcome counts per check, which evaluations got which outcome, and the alerts per
     month the scenarios' reporters would have sent."""
     from scenarist.operations.backtesting import backtest, compare
+    from scenarist.operations.checking import resolve_checks
 
-    loaded = load_project(project)
+    loaded = load(project)
+    with command_line_names():  # a bundle's checks are looked up in the bundle
+        resolve_checks(loaded, None if bundle or vs else checks or None, store=store)
     result = backtest(loaded, store, checks or None, bundle=bundle, registry=registry)
     other = (backtest(loaded, store, checks or None, bundle=vs, registry=registry)
              if vs is not None else None)
@@ -191,23 +193,23 @@ def checks_backtest(
     _print_backtest(result)
     rows, deltas = compare(other, result)
     table = Table(title=f"{_source(result)} vs {_source(other)}: outcome counts, difference")
-    table.add_column("check", overflow="fold")
-    for outcome in Outcome:
-        table.add_column(f"Δ {outcome.value}", justify="right")
+    table.add_column("check", no_wrap=True)
+    for outcome in OUTCOMES:
+        table.add_column(f"Δ {outcome}", justify="right")
     for name, row in deltas.iterrows():
-        table.add_row(escape(str(name)), *(f"{int(row[f'delta_{o.value}']):+d}" for o in Outcome))
-    out.print(table)
+        table.add_row(escape(str(name)), *(f"{int(row[f'delta_{o}']):+d}" for o in OUTCOMES))
+    print_table(table)
     changed = rows[rows["changed"]]
     if changed.empty:
         out.print("every evaluation gets the same outcome from both")
         return
     table = Table(title=f"evaluations whose outcome changes ({len(changed)})")
     for column in ("check", "evaluation", _source(other), _source(result)):
-        table.add_column(escape(column), overflow="fold")
+        table.add_column(escape(column), no_wrap=True)
     for row in changed.itertuples(index=False):
         table.add_row(escape(row.check), escape(_where(row.evaluation, row.segment)),
                       _coloured(row.outcome_old), _coloured(row.outcome_new))
-    out.print(table)
+    print_table(table)
 
 
 def _where(evaluation: str, segment: str) -> str:
@@ -219,8 +221,7 @@ def _source(result: Any) -> str:
 
 
 def _coloured(outcome: str) -> str:
-    known = {o.value for o in Outcome}
-    return f"[{COLOURS[Outcome(outcome)]}]{outcome}[/]" if outcome in known else outcome
+    return f"[{COLOURS[outcome]}]{outcome}[/]" if outcome in COLOURS else outcome
 
 
 def _print_backtest(result: Any) -> None:
@@ -228,9 +229,9 @@ def _print_backtest(result: Any) -> None:
     evaluations = outcomes["evaluation"].nunique()
     table = Table(title=f"backtest of {escape(result.store)} ({_source(result)}'s checks, "
                   f"{evaluations} evaluations)")
-    table.add_column("check", overflow="fold")
-    for outcome in Outcome:
-        table.add_column(f"[{COLOURS[outcome]}]{outcome.value}[/]", justify="right")
+    table.add_column("check", no_wrap=True)
+    for outcome in OUTCOMES:
+        table.add_column(f"[{COLOURS[outcome]}]{outcome}[/]", justify="right")
     table.add_column("evaluations not OK", overflow="fold")
     for name, row in counts.iterrows():
         mine = outcomes[(outcomes["check"] == name) & (outcomes["outcome"] != "OK")]
@@ -238,9 +239,9 @@ def _print_backtest(result: Any) -> None:
             f"{o}: " + ", ".join(_where(r.evaluation, r.segment)
                                  for r in mine[mine["outcome"] == o].itertuples())
             for o in ("ERROR", "WARNING", "EMPTY") if (mine["outcome"] == o).any())
-        table.add_row(escape(str(name)), *(str(row[o.value]) for o in Outcome),
+        table.add_row(escape(str(name)), *(str(row[o]) for o in OUTCOMES),
                       escape(which) or "-")
-    out.print(table)
+    print_table(table)
     per_month = result.alerts_per_month
     if per_month.empty:
         out.print("alerts: none would have been sent (no scenario with reporters runs these "
@@ -253,7 +254,7 @@ def _print_backtest(result: Any) -> None:
     for month, row in per_month.iterrows():
         table.add_row(str(month), *(str(int(v)) for v in row))
     table.add_row("total", *(str(int(v)) for v in per_month.sum()), style="bold")
-    out.print(table)
+    print_table(table)
     kinds = result.alerts["kind"].value_counts()
     escalated = int(result.alerts["escalated"].sum())
     out.print(f"{int(kinds.get('alert', 0))} alert(s) ({escalated} escalated to ERROR), "
@@ -262,6 +263,8 @@ def _print_backtest(result: Any) -> None:
 
 def _backtest_export(result: Any, other: Any, as_json: bool) -> None:
     import json
+
+    import pandas as pd
 
     if not as_json:
         frame = result.outcomes.assign(source=result.source)
@@ -287,9 +290,9 @@ def _backtest_export(result: Any, other: Any, as_json: bool) -> None:
 def results_table(results: list[CheckResult], *, title: str) -> Table:
     """A rich table of check results (also used by scenario runs)."""
     table = Table(title=escape(title))
-    table.add_column("check", overflow="fold")
+    table.add_column("check", no_wrap=True)
     table.add_column("outcome", no_wrap=True)
-    table.add_column("metric", overflow="fold")
+    table.add_column("metric", no_wrap=True)
     table.add_column("value", justify="right")
     table.add_column("bounds", overflow="fold")
     table.add_column("message", overflow="fold")

@@ -10,7 +10,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from scenarist.commands.common import err, fmt, friendly_errors, out
+from scenarist.commands.common import CommandLineError, err, fmt, friendly_errors, out
 
 OUTCOME_STYLE = {"OK": "green", "WARNING": "yellow", "ERROR": "red", "EMPTY": "dim"}
 
@@ -82,12 +82,12 @@ def init(
 ) -> None:
     """Write an example project (data, model, scenarist.yaml) to start from."""
     from scenarist.demo.project import write_example
-    from scenarist.errors import ConfigError
 
     if example != "fraud":
-        raise ConfigError(f"unknown example {example!r}; available examples: fraud")
+        raise CommandLineError(f"unknown example {example!r}; available examples: fraud")
     if (folder / "scenarist.yaml").exists():
-        raise ConfigError(f"{folder / 'scenarist.yaml'} already exists; choose an empty folder")
+        raise CommandLineError(f"{folder / 'scenarist.yaml'} already exists; choose an empty "
+                               "folder")
     with err.status("generating data and training the model"):
         project_file = write_example(folder, rows=rows)
     out.print(f"wrote [bold]{project_file}[/]; try `scenarist run \"Data drift monitor\" "

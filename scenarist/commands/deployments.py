@@ -1,27 +1,39 @@
 """`scenarist deployments …`: read a deployment's monitoring (list, show, stats, drift, accuracy,
 batches), export its logged rows, set its secondary datasets. Writing (logging predictions and
-labels) is done from Python or a server."""
+labels) is done from Python or a server.
+
+Every command reads the store at --url, or at the `store` connection of -p/--project, else at
+$SCENARIST_STORE_URL, else sqlite:///.scenarist/store.db."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from scenarist.commands.common import fmt, friendly_errors, out
-from scenarist.deployments import Deployment, DeploymentListFilters
-from scenarist.errors import ConfigError, InputDataError, NotFoundError
+from scenarist.commands.common import (
+    CommandLineError,
+    StoreProjectOption,
+    UrlOption,
+    fmt,
+    friendly_errors,
+    out,
+    print_table,
+    store_url,
+)
+from scenarist.errors import InputDataError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scenarist.deployments import Deployment
 
 app = typer.Typer(help="Monitor models in production: predictions, service stats, drift, "
                   "accuracy, batches.", no_args_is_help=True)
 
-UrlOption = Annotated[str | None, typer.Option(
-    "--url", "-u", envvar="SCENARIST_STORE_URL",
-    help="Store database URL (default sqlite:///.scenarist/store.db).")]
 IdArgument = Annotated[str, typer.Argument(help="Deployment id (see `deployments list`).")]
 StartOption = Annotated[str | None, typer.Option(help="Window start, top of an hour (ISO 8601)."
                                                  " Default: end − 7 days.")]
@@ -37,28 +49,32 @@ def deployments_list(
     label: Annotated[str | None, typer.Option(help="Label contains this (any case).")] = None,
     deleted: Annotated[bool, typer.Option(help="List deleted deployments instead.")] = False,
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """One row per deployment: id, label, model, health."""
+    from scenarist.deployments import Deployment, DeploymentListFilters
+
     found = Deployment.list(DeploymentListFilters(label=label,
                                                   status="deleted" if deleted else "active"),
-                            url=url)
+                            url=store_url(url, project))
     if not found:
         out.print("no deployments; create one with scenarist.Deployment.create(model, label)")
         return
     table = Table(title="deployments")
     for column in ("id", "label", "model", "version", "drift", "accuracy"):
-        table.add_column(column, no_wrap=column == "id")
+        table.add_column(column, no_wrap=column in ("id", "label", "model"))
     for dep in found:
         table.add_row(dep.id, escape(dep.label), escape(dep.model.name), str(dep.model_version),
                       dep.drift_health, dep.accuracy_health)
-    out.print(table)
+    print_table(table)
 
 
 @app.command("show")
 @friendly_errors
-def deployments_show(deployment: IdArgument, url: UrlOption = None) -> None:
+def deployments_show(deployment: IdArgument, url: UrlOption = None,
+                     project: StoreProjectOption = None) -> None:
     """A deployment's facts, settings and model history."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     out.print(f"[bold]{escape(dep.label)}[/] ({dep.id}) — {dep.status}")
     if dep.description:
         out.print(escape(dep.description))
@@ -71,13 +87,14 @@ def deployments_show(deployment: IdArgument, url: UrlOption = None) -> None:
         out.print(f"  {section}: {escape(shown)}")
     history = dep.get_model_history()
     table = Table(title="model history")
-    for column in ("version", "model", "started", "ended", "reason"):
-        table.add_column(column)
+    for column in ("version", "model", "started", "ended"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("reason")
     for version, row in history.iterrows():
         table.add_row(str(version), escape(row["model"]), f"{row['started_at']:%Y-%m-%d %H:%M}",
                       "-" if row["ended_at"] is None or row["ended_at"] != row["ended_at"]
                       else f"{row['ended_at']:%Y-%m-%d %H:%M}", row["reason"] or "-")
-    out.print(table)
+    print_table(table)
 
 
 @app.command("stats")
@@ -91,9 +108,10 @@ def deployments_stats(
                       ] = None,
     metric: Annotated[str, typer.Option(help="Metric over time.")] = "total_predictions",
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Service stats of a window: totals, or one metric per bucket."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     if bucket:
         series = dep.get_service_stats_over_time(metric, bucket, start, end, batches=batch)
         table = Table(title=f"{metric} per {bucket}")
@@ -101,32 +119,34 @@ def deployments_stats(
         table.add_column(metric, justify="right")
         for moment, value in series.items():
             table.add_row(f"{moment:%Y-%m-%d %H:%M}", fmt(float(value)))
-        out.print(table)
+        print_table(table)
         return
     stats = dep.get_service_stats(start, end, batches=batch)
     table = Table(title=f"service stats {stats.start:%Y-%m-%d %H:%M} – {stats.end:%Y-%m-%d %H:%M}")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     table.add_column("value", justify="right")
     for name, value in stats.as_dict().items():
         if name not in ("start", "end"):
             table.add_row(name, fmt(float(value)) if isinstance(value, float) else str(value))
-    out.print(table)
+    print_table(table)
 
 
 @app.command("drift")
 @friendly_errors
 def deployments_drift(deployment: IdArgument, start: StartOption = None, end: EndOption = None,
-                      batch: BatchOption = None, url: UrlOption = None) -> None:
+                      batch: BatchOption = None, url: UrlOption = None,
+                      project: StoreProjectOption = None) -> None:
     """Feature drift (PSI and the chosen test per feature) and target drift."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     features = dep.get_feature_drift(start, end, batches=batch)
     table = Table(title="feature drift")
     for column in ("feature", "method", "score", "psi", "drifted", "importance"):
-        table.add_column(column, justify="left" if column in ("feature", "method") else "right")
+        table.add_column(column, justify="left" if column in ("feature", "method") else "right",
+                         no_wrap=column in ("feature", "method"))
     for feature, row in features.sort_values("psi", ascending=False).iterrows():
         table.add_row(escape(str(feature)), row["method"], fmt(row["score"]), fmt(row["psi"]),
                       "yes" if row["drifted"] else "no", fmt(row["importance"]))
-    out.print(table)
+    print_table(table)
     if dep.settings.drift_tracking.target_drift:
         try:
             target = dep.get_target_drift(start, end, batches=batch)
@@ -145,9 +165,10 @@ def deployments_accuracy(
     batch: BatchOption = None,
     bucket: Annotated[str | None, typer.Option(help="Show over time, e.g. PT6H.")] = None,
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Accuracy metrics of the labelled predictions, and whether labels are ready."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     if bucket:
         frame = dep.get_accuracy_over_time_frame(None, bucket, start, end, batches=batch)
         table = Table(title=f"accuracy per {bucket}")
@@ -156,15 +177,15 @@ def deployments_accuracy(
             table.add_column(column, justify="right")
         for moment, row in frame.iterrows():
             table.add_row(f"{moment:%Y-%m-%d %H:%M}", *(fmt(float(v)) for v in row))
-        out.print(table)
+        print_table(table)
         return
     accuracy = dep.get_accuracy(start, end, batches=batch)
     table = Table(title="accuracy")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     table.add_column("value", justify="right")
     for name, value in accuracy.metrics.items():
         table.add_row(name, fmt(value))
-    out.print(table)
+    print_table(table)
     readiness = accuracy.readiness
     out.print(f"{accuracy.labelled} of {accuracy.predictions} predictions labelled; labels "
               f"{'ready' if readiness.ready else 'not ready'}: {readiness.reason}")
@@ -172,22 +193,23 @@ def deployments_accuracy(
 
 @app.command("batches")
 @friendly_errors
-def deployments_batches(deployment: IdArgument, url: UrlOption = None) -> None:
+def deployments_batches(deployment: IdArgument, url: UrlOption = None,
+                        project: StoreProjectOption = None) -> None:
     """The deployment's monitoring batches."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     batches = dep.list_batches()
     if not batches:
         out.print(f"deployment {dep.id} has no monitoring batches")
         return
     table = Table(title=f"monitoring batches of {escape(dep.label)}")
     for column in ("id", "name", "created", "locked", "start", "end"):
-        table.add_column(column, no_wrap=column == "id")
+        table.add_column(column, no_wrap=column in ("id", "label", "model"))
     for b in batches:
         table.add_row(b.id, escape(b.name), f"{b.created_at:%Y-%m-%d %H:%M}",
                       "yes" if b.locked else "no",
                       f"{b.start_time:%Y-%m-%d %H:%M}" if b.start_time else "-",
                       f"{b.end_time:%Y-%m-%d %H:%M}" if b.end_time else "-")
-    out.print(table)
+    print_table(table)
 
 
 @app.command("export")
@@ -203,11 +225,12 @@ def deployments_export(
     format: Annotated[Literal["parquet", "csv"] | None, typer.Option(
         "--format", "-f", help="parquet or csv (default: from the file suffix).")] = None,
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Export the logged rows of a window or batch.
 
     Features, additional data, predictions, labels and warnings, to Parquet or CSV."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     path = dep.export(output, start=start, end=end, batch=batch, format=format)
     out.print(f"exported the logged rows of {dep.id} to [bold]{escape(str(path))}[/]")
 
@@ -226,21 +249,22 @@ def deployments_secondary(
     ] = "report",
     clear: Annotated[bool, typer.Option(help="Set a new, empty config (stop joining).")] = False,
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Show or set the deployment's secondary dataset config.
 
     Lists the configs (the active one last); --dataset or --clear sets a new one, its id kept
     in the history."""
-    dep = Deployment.get(deployment, url=url)
+    dep = _deployment(deployment, url, project)
     if dataset is not None or clear:
         if dataset is not None and clear:
-            raise ConfigError("give --dataset NAME=FILE or --clear, not both")
+            raise CommandLineError("give --dataset NAME=FILE or --clear, not both")
         datasets, joins = {}, []
         if dataset is not None:
             name, _, file = dataset.partition("=")
             if not name or not file or not key:
-                raise ConfigError("--dataset takes NAME=FILE and needs --key, e.g. --dataset "
-                                  "merchants=merchants.csv --key merchant_id")
+                raise CommandLineError("--dataset takes NAME=FILE and needs --key, e.g. "
+                                       "--dataset merchants=merchants.csv --key merchant_id")
             datasets[name] = _read_table(Path(file))
             joins.append({"dataset": name, "key": key, "columns": column or None,
                           "on_missing": on_missing})
@@ -257,10 +281,18 @@ def deployments_secondary(
         table.add_row(row["id"], f"{row['created_at']:%Y-%m-%d %H:%M:%S}",
                       escape(", ".join(row["datasets"]) or "(none)"),
                       "yes" if row["active"] else "")
-    out.print(table)
+    print_table(table)
+
+
+def _deployment(deployment_id: str, url: str | None, project: Path | None) -> Deployment:
+    from scenarist.deployments import Deployment
+
+    return Deployment.get(deployment_id, url=store_url(url, project))
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.is_file():
         raise InputDataError(f"{path} does not exist")
     if path.suffix.lower() in (".parquet", ".pq"):

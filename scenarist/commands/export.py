@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from scenarist.commands.common import ProjectOption, friendly_errors, out
-from scenarist.project.config import load_project
+from scenarist.commands.common import ProjectOption, friendly_errors, out, project_store
 
 
 @friendly_errors
@@ -31,9 +30,8 @@ def export(
 ) -> None:
     """Write the rows behind an evaluation: features, additional data, labels, predictions."""
     from scenarist.errors import NotFoundError
-    from scenarist.operations.build import open_store
 
-    evaluation_store = open_store(load_project(project), store)
+    _, evaluation_store = project_store(project, store)
     if label is None:
         latest = evaluation_store.latest()
         if latest is None:

@@ -18,8 +18,6 @@ import typer
 from rich.table import Table
 
 from scenarist.commands.common import ProjectOption, err, friendly_errors, out
-from scenarist.project.config import load_project
-from scenarist.stores.database import connect
 
 app = typer.Typer(help="Reporter messages: pending, failed and sent.", no_args_is_help=True)
 
@@ -28,6 +26,9 @@ IdsArgument = Annotated[list[int] | None, typer.Argument(help="Message ids (defa
 
 
 def _project_and_engine(project: Path):
+    from scenarist.project.config import load_project  # heavy: not at `scenarist --help`
+    from scenarist.stores.database import connect
+
     loaded = load_project(project)
     connection = loaded.connections.get("store")
     return loaded, connect(connection.resolved_url() if connection else None, loaded.root)

@@ -5,17 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scenarist.commands.common import ProjectOption, err, fmt, friendly_errors, out
-from scenarist.operations.build import open_store
-from scenarist.project.config import Project, load_project
-from scenarist.stores.evaluation import Evaluation
+from scenarist.commands.common import (
+    ProjectOption,
+    err,
+    fmt,
+    friendly_errors,
+    out,
+    print_table,
+    project_store,
+)
+
+if TYPE_CHECKING:
+    from scenarist.project.config import Project
+    from scenarist.stores.evaluation import Evaluation
 
 SHOWN_FEATURES = 20
 
@@ -70,11 +79,10 @@ def store_window_drift(
     project: ProjectOption = Path("."),
 ) -> None:
     """Drift of a window of evaluations (merged) against the reference, from stored profiles."""
-    loaded = load_project(project)
-    spec = loaded.evaluation_stores.get(store)
-    drift = open_store(loaded, store).window_drift(
+    loaded, evaluation_store = project_store(project, store)
+    drift = evaluation_store.window_drift(
         last, labels=label or None, method=method, threshold=threshold, sketches=sketches,
-        correction=spec.correction if spec is not None else "benjamini_hochberg")
+        correction=loaded.evaluation_stores[store].correction)
     first, final = drift.labels[0], drift.labels[-1]
     span = first if first == final else f"{first} … {final}"
     table = Table(title=f"drift of {len(drift.labels)} evaluation(s) ({escape(span)}, "
@@ -89,7 +97,7 @@ def store_window_drift(
         table.add_row(escape(d.feature), d.method, fmt(d.score), "yes" if d.drifted else "",
                       fmt(d.stats.get("psi")),
                       "-" if ks is None else f"{fmt(ks)} ± {fmt(d.stats['ks_statistic_error'])}")
-    out.print(table)
+    print_table(table)
     hidden = len(ranked) - SHOWN_FEATURES
     if hidden > 0 and not all_features:
         out.print(f"… {hidden} more feature(s); --all shows them")

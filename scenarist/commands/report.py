@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scenarist.commands.common import ProjectOption, friendly_errors, out
-from scenarist.project.config import load_project
+from scenarist.commands.common import ProjectOption, friendly_errors, out, project_store
 
 
 @friendly_errors
@@ -26,5 +25,6 @@ def report(
     """Write the self-contained HTML report of one evaluation and the store's history."""
     from scenarist.reports.html import write_report
 
-    path = write_report(load_project(project), store, label=label, output=output)
+    loaded, _ = project_store(project, store)
+    path = write_report(loaded, store, label=label, output=output)
     out.print(f"report written to [bold]{path}[/]")

@@ -9,22 +9,30 @@ import typer
 from rich.table import Table
 
 from scenarist.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_WARNING,
+    CommandLineError,
     ProjectOption,
     VarOption,
+    command_line_names,
     err,
     friendly_errors,
+    load,
     out,
     parse_variables,
+    print_table,
 )
-from scenarist.project.config import load_project
 
 app = typer.Typer(help="List scenarios, their runs and run logs.", no_args_is_help=True)
 
-EXIT_CODES = {"SUCCESS": 0, "WARNING": 1, "FAILED": 2, "ABORTED": 3}
+EXIT_CODES = {"SUCCESS": EXIT_OK, "WARNING": EXIT_WARNING, "FAILED": EXIT_ERROR,
+              "ABORTED": EXIT_ERROR}
+RUN_ID_PREFIX = 6  # characters of a run id that `scenarios log` needs at least
 OUTCOME_STYLE = {"SUCCESS": "green", "WARNING": "yellow", "FAILED": "red", "ABORTED": "magenta"}
 
 
-@friendly_errors(exit_code=4)
+@friendly_errors
 def run(
     scenario: Annotated[str, typer.Argument(help="Scenario name from scenarist.yaml.")],
     var: VarOption = None,
@@ -32,21 +40,25 @@ def run(
 ) -> None:
     """Run a scenario through Prefect (an ephemeral API when no server is configured).
 
-    Exit code: 0 SUCCESS, 1 WARNING, 2 FAILED, 3 ABORTED; 4 for a project or input mistake
-    found before the run starts.
+    Exit code: 0 SUCCESS, 1 WARNING, 2 FAILED or ABORTED; 3 for an unknown scenario, 4 for a
+    project or input mistake found before the run starts.
     """
-    from scenarist.flows.scenario import run_scenario
+    from scenarist.flows.scenario import run_scenario, scenario_spec
+
+    with command_line_names():
+        scenario_spec(load(project), scenario)
 
     result = run_scenario(project, scenario, parse_variables(var or []))
     table = Table(title=f"scenario {scenario}: {result.outcome}")
-    for column in ("step", "type", "outcome", "attempts", "message"):
-        table.add_column(column, overflow="fold")
+    for column in ("step", "type", "outcome", "attempts"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message", overflow="fold")
     for step in result.steps:
         outcome = step.outcome or "skipped"
         style = OUTCOME_STYLE.get(outcome, "dim")
         table.add_row(step.name, step.type, f"[{style}]{outcome}[/]", str(step.attempts),
                       step.message or "")
-    out.print(table)
+    print_table(table)
     from scenarist.flows.context import log_hint
 
     out.print(f"run: {result.url or log_hint(result.run_id)}", markup=False, highlight=False)
@@ -57,10 +69,10 @@ def run(
 @friendly_errors
 def list_scenarios(project: ProjectOption = Path(".")) -> None:
     """Scenarios of the project with their steps and triggers."""
-    loaded = load_project(project)
+    loaded = load(project)
     table = Table(title=f"scenarios of {loaded.project}")
     for column in ("scenario", "steps", "triggers", "reporters"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=column != "triggers", overflow="fold")
     for name, spec in loaded.scenarios.items():
         triggers = [
             (t.name + ": " if t.name else "")
@@ -73,7 +85,7 @@ def list_scenarios(project: ProjectOption = Path(".")) -> None:
             "\n".join(triggers) or "manual only",
             "\n".join(r.name for r in spec.reporters) or "-",
         )
-    out.print(table)
+    print_table(table)
 
 
 @app.command("runs")
@@ -87,31 +99,43 @@ def list_runs(
     from scenarist.flows.scenario import project_engine
     from scenarist.stores.runs import scenario_runs
 
-    runs = scenario_runs(project_engine(load_project(project)), scenario, limit)
+    runs = scenario_runs(project_engine(load(project)), scenario, limit)
     if runs.empty:
         out.print("no scenario runs recorded yet; start one with `scenarist run SCENARIO`")
         return
     table = Table(title="scenario runs")
     for column in ("started", "scenario", "outcome", "trigger", "run id"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     for row in runs.itertuples():
         outcome = row.outcome or "running"
         table.add_row(row.started_at.strftime("%Y-%m-%d %H:%M:%S"), row.scenario,
                       f"[{OUTCOME_STYLE.get(outcome, 'dim')}]{outcome}[/]", row.trigger or "",
                       row.id)
-    out.print(table)
+    print_table(table)
 
 
 @app.command("log")
 @friendly_errors
 def show_log(
-    run_id: Annotated[str, typer.Argument(help="Run id, from `scenarist scenarios runs`.")],
+    run_id: Annotated[str, typer.Argument(
+        help="Run id, or its first characters (at least 6), from `scenarist scenarios runs`.")],
     project: ProjectOption = Path("."),
 ) -> None:
     """The whole log of one scenario run."""
     from scenarist.flows.scenario import project_engine
-    from scenarist.stores.runs import scenario_run
+    from scenarist.stores.runs import scenario_run, scenario_runs
 
-    run, _steps = scenario_run(project_engine(load_project(project)), run_id)
+    engine = project_engine(load(project))
+    if len(run_id) < RUN_ID_PREFIX:
+        raise CommandLineError(f"run id {run_id!r} is too short: give at least {RUN_ID_PREFIX} "
+                               "characters (`scenarist scenarios runs` lists the ids)")
+    found = scenario_runs(engine, limit=10, id_prefix=run_id)
+    if len(found) > 1:
+        listing = "; ".join(f"{r.id} ({r.scenario}, {r.started_at:%Y-%m-%d %H:%M:%S})"
+                            for r in found.itertuples())
+        raise CommandLineError(f"run id {run_id!r} matches {len(found)}"
+                               f"{'+' if len(found) == 10 else ''} runs: {listing}; give more "
+                               "characters")
+    run, _steps = scenario_run(engine, found["id"].iloc[0] if len(found) else run_id)
     out.print(run["log"] or "(empty log)", markup=False, highlight=False)
     err.print(f"{run['scenario']}: {run['outcome'] or 'running'}")

@@ -3,6 +3,9 @@
     scenarist serve --model DEPLOYMENT_ID=models/fraud.joblib [--host 127.0.0.1 --port 8080]
     scenarist keys create NAME --scope predict --deployment DEPLOYMENT_ID   # prints the secret once
     scenarist keys list | revoke KEY_ID
+
+Each reads the store at --url, or at the `store` connection of -p/--project, else at
+$SCENARIST_STORE_URL, else sqlite:///.scenarist/store.db.
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from scenarist.commands.common import err, friendly_errors, out
-from scenarist.errors import ConfigError
-
-UrlOption = Annotated[str | None, typer.Option(
-    "--url", "-u", envvar="SCENARIST_STORE_URL",
-    help="Store database URL (default sqlite:///.scenarist/store.db).")]
+from scenarist.commands.common import (
+    CommandLineError,
+    StoreProjectOption,
+    UrlOption,
+    command_line_names,
+    err,
+    friendly_errors,
+    out,
+    print_table,
+    store_url,
+)
 
 app = typer.Typer(help="API keys of `scenarist serve` (hashed at rest, scoped, per deployment).",
                   no_args_is_help=True)
@@ -44,6 +52,7 @@ def serve(
                                   ] = 1.0,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body (MB).")] = 10.0,
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Serve predictions with monitoring, and the ingest API of deployments (docs at /docs)."""
     import sys
@@ -52,18 +61,24 @@ def serve(
 
     from scenarist.server import ServerOptions, create_app
 
-    app_ = create_app(url, ServerOptions(monitoring=monitoring, queue_capacity=queue_capacity,
-                                         flush_seconds=flush_seconds,
-                                         max_body_bytes=int(max_body_mb * 2**20)))
+    app_ = create_app(store_url(url, project), ServerOptions(
+        monitoring=monitoring, queue_capacity=queue_capacity, flush_seconds=flush_seconds,
+        max_body_bytes=int(max_body_mb * 2**20)))
     sys.setswitchinterval(switch_interval_ms / 1000)  # default 5 ms: requests would wait that
     #                                                   long behind a monitoring flush
     for pair in model or []:
         deployment_id, sep, path = pair.partition("=")
         if not sep or not deployment_id.strip() or not path.strip():
-            raise ConfigError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
+            raise CommandLineError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
         served = app_.state.server.models.load(deployment_id.strip(), path.strip())
         err.print(f"serving deployment {served.deployment.id} ({escape(served.deployment.label)})"
                   f": model {escape(served.model.name)} v{served.version}", highlight=False)
+    if project is not None:  # the project's monitoring console, under /ui
+        from scenarist.console import create_console
+        from scenarist.console.security import is_loopback
+
+        app_.mount("/ui", create_console(project, deployments_url=store_url(url, project),
+                                         require_key=not is_loopback(host)))
     uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
@@ -76,11 +91,14 @@ def keys_create(
     deployment: Annotated[list[str], typer.Option(
         "--deployment", "-d", help="A deployment id the key may touch, or '*' (repeatable).")],
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Create a key and print its secret (shown once: only its hash is stored)."""
     from scenarist.server.keys import create_key
 
-    key, secret = create_key(name, scope, deployment, url=url)
+    url = store_url(url, project)
+    with command_line_names():  # an empty name, an unknown scope: the arguments' mistake
+        key, secret = create_key(name, scope, deployment, url=url)
     err.print(f"created key {key.id} ({escape(name)}): scopes {', '.join(sorted(key.scopes))}; "
               "the secret below is shown only now", highlight=False)
     out.print(secret, highlight=False, soft_wrap=True)
@@ -91,23 +109,24 @@ def keys_create(
 def keys_list(
     revoked: Annotated[bool, typer.Option(help="Include revoked keys.")] = False,
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """One row per key: id, name, scopes, deployments, created, revoked."""
     from scenarist.server.keys import list_keys
 
-    found = list_keys(url=url, revoked=revoked)
+    found = list_keys(url=store_url(url, project), revoked=revoked)
     if not found:
         out.print("no API keys; create one with `scenarist keys create NAME --scope predict "
                   "--deployment ID`")
         return
     table = Table(title="API keys")
     for column in ("id", "name", "scopes", "deployments", "created", "revoked"):
-        table.add_column(column, no_wrap=column in ("id", "scopes"))
+        table.add_column(column, no_wrap=column in ("id", "name", "scopes"))
     for key in found:
         table.add_row(key.id, escape(key.name), ", ".join(sorted(key.scopes)),
                       escape(", ".join(key.deployments)), f"{key.created_at:%Y-%m-%d %H:%M}",
                       f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-")
-    out.print(table)
+    print_table(table)
 
 
 @app.command("revoke")
@@ -115,9 +134,10 @@ def keys_list(
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
     url: UrlOption = None,
+    project: StoreProjectOption = None,
 ) -> None:
     """Revoke a key; running servers refuse it within their key cache time (5 s)."""
     from scenarist.server.keys import revoke_key
 
-    key = revoke_key(key_id, url=url)
+    key = revoke_key(key_id, url=store_url(url, project))
     out.print(f"revoked key {key.id} ({escape(key.name)})")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scenarist.commands.common import (
+    CommandLineError,
     ProjectOption,
     VarOption,
     delayed_progress,
@@ -18,13 +19,10 @@ from scenarist.commands.common import (
     friendly_errors,
     out,
     parse_variables,
+    print_table,
+    project_store,
 )
 from scenarist.commands.profiles import store_window_drift, stream_store
-from scenarist.errors import ConfigError
-from scenarist.metrics import sufficiency
-from scenarist.operations.build import build_evaluation, open_store
-from scenarist.project.config import load_project
-from scenarist.stores.revisions import metric_key
 
 app = typer.Typer(
     help="Evaluate a batch into an evaluation store and read its history.", no_args_is_help=True
@@ -50,20 +48,22 @@ def store_evaluate(
     project: ProjectOption = Path("."),
 ) -> None:
     """Evaluate the store's input batch and append (or replace) it in the store."""
+    from scenarist.operations.build import build_evaluation
+
     variables = parse_variables(var or [])
-    loaded = load_project(project)
-    spec = loaded.evaluation_stores.get(store)
+    loaded, _ = project_store(project, store)
+    spec = loaded.evaluation_stores[store]
     if revision is not None:
         if stream:
-            raise ConfigError("--stream and --revision do not go together: streamed "
-                              "evaluations have no label-dependent metrics to revise")
+            raise CommandLineError("--stream and --revision do not go together: streamed "
+                                   "evaluations have no label-dependent metrics to revise")
         from scenarist.operations.revisions import revise_verdicts
 
         with delayed_progress() as on_stage:
             evaluation = build_evaluation(loaded, store, variables, on_stage=on_stage,
                                           revision=revision)
         revised = revise_verdicts(loaded, store, evaluation)
-    elif stream or (spec is not None and spec.streaming):
+    elif stream or spec.streaming:
         evaluation = stream_store(loaded, store, variables)
     else:
         with delayed_progress() as on_stage:
@@ -88,7 +88,9 @@ def store_show(
     project: ProjectOption = Path("."),
 ) -> None:
     """One row per evaluation with the key metrics."""
-    evaluation_store = open_store(load_project(project), store)
+    from scenarist.metrics import sufficiency
+
+    _, evaluation_store = project_store(project, store)
     table_data = evaluation_store.list()
     if table_data.empty:
         out.print(f"store {store!r} has no evaluations yet; run `scenarist store evaluate {store}`")
@@ -98,7 +100,7 @@ def store_show(
     table.add_column("label", no_wrap=True)
     for name in ("rows", *columns):
         table.add_column(name.replace("_", " "), justify="right")
-    table.add_column("top drifted features", overflow="fold")
+    table.add_column("top drifted features", no_wrap=True)
     details = {label: evaluation_store.get(str(label)).details for label in table_data.index}
     for label, row in table_data.iterrows():
         top = details[label].get("top_drifted_features") or []
@@ -108,7 +110,7 @@ def store_show(
             *(fmt(row[c]) for c in columns),
             "\n".join(top[:3]) or "-",
         )
-    out.print(table)
+    print_table(table)
     for label, facts in details.items():
         for note in sufficiency.summary(facts):  # why metrics have no value (min_rows)
             out.print(f"{escape(str(label))}: no value: {escape(note)}", highlight=False)
@@ -136,7 +138,11 @@ def store_history(
     """A metric over every evaluation of a store, oldest first.
 
     Values that late labels revised are shown as revised."""
-    evaluation_store = open_store(load_project(project), store)
+    from scenarist.stores.revisions import metric_key
+
+    _, evaluation_store = project_store(project, store)
+    if segment is not None:
+        _require_segment(evaluation_store, segment)
     series = evaluation_store.history(metric, feature, segment)
     name = escape(str(series.name))  # "psi[card_age]" is not rich markup
     key = metric_key(metric, feature, segment)
@@ -148,13 +154,23 @@ def store_history(
                 f"{fmt(before)} → {fmt(after)} (revision {r.revision})")
     table = Table(title=f"{name} in {escape(store)}")
     table.add_column("label", no_wrap=True)
-    table.add_column(name, justify="right")
+    table.add_column(name, justify="right", no_wrap=True)
     if revised:
         table.add_column("revised by late labels")
     for label, value in series.items():
         table.add_row(str(label), fmt(value),
                       *(["\n".join(revised.get(str(label), [])) or "-"] if revised else []))
-    out.print(table)
+    print_table(table)
+
+
+def _require_segment(evaluation_store, segment: str) -> None:
+    """A segment no evaluation of the store has is a usage error naming the ones it has."""
+    known = dict.fromkeys(s for label in evaluation_store.labels()
+                          for s in evaluation_store.segments(label))
+    if segment not in known:
+        raise CommandLineError(
+            f"no evaluation of store {evaluation_store.name!r} has segment {segment!r}; "
+            f"segments: {', '.join(known) or 'none (set segment_by on the store and evaluate)'}")
 
 
 @app.command("segments")
@@ -167,7 +183,7 @@ def store_segments(
     project: ProjectOption = Path("."),
 ) -> None:
     """One row per segment of an evaluation (segment_by): rows, key metrics, why it is empty."""
-    evaluation_store = open_store(load_project(project), store)
+    _, evaluation_store = project_store(project, store)
     latest = evaluation_store.latest() if label is None else None
     if label is None and latest is None:
         out.print(f"store {store!r} has no evaluations yet; run `scenarist store evaluate {store}`")
@@ -187,7 +203,7 @@ def store_segments(
     for segment, row in segments.iterrows():
         table.add_row(escape(str(segment)), *(fmt(row[c]) for c in columns),
                       escape(str(row["reason"] or "")))
-    out.print(table)
+    print_table(table)
 
 
 @app.command("delete")
@@ -198,10 +214,8 @@ def store_delete(
     project: ProjectOption = Path("."),
 ) -> None:
     """Delete one evaluation and its metrics."""
-    open_store(load_project(project), store).delete(label)
+    project_store(project, store)[1].delete(label)
     out.print(f"deleted evaluation {label!r} from store {store!r}")
-
-
 
 
 @app.command("revise")
@@ -222,7 +236,8 @@ def store_revise(
     the reporters that sent the original alert."""
     from scenarist.operations.revisions import revise_evaluations
 
-    report = revise_evaluations(load_project(project), store, labels=label or None, force=force)
+    loaded, _ = project_store(project, store)
+    report = revise_evaluations(loaded, store, labels=label or None, force=force)
     for revised in report.revised:
         _print_revised(revised)
     for waiting, reason in report.waiting.items():
@@ -253,7 +268,7 @@ def store_revisions(
     project: ProjectOption = Path("."),
 ) -> None:
     """How late labels revised the store's evaluations: reason, changed metrics and verdicts."""
-    revisions = open_store(load_project(project), store).revisions(label)
+    revisions = project_store(project, store)[1].revisions(label)
     if not revisions:
         out.print(f"no revision in store {store!r}"
                   f"{f' for {label!r}' if label else ''}; `scenarist store revise {store}`")

@@ -143,12 +143,15 @@ def record_scenario_end(
             )
 
 
-def scenario_runs(engine: Engine, scenario: str | None = None, limit: int = 100) -> pd.DataFrame:
-    """Recorded runs, newest first (without their logs)."""
+def scenario_runs(engine: Engine, scenario: str | None = None, limit: int = 100, *,
+                  id_prefix: str | None = None) -> pd.DataFrame:
+    """Recorded runs, newest first (without their logs); only ids starting with `id_prefix`."""
     columns = [c for c in scenario_runs_table.c if c.name != "log"]
     query = select(*columns).order_by(scenario_runs_table.c.started_at.desc()).limit(limit)
     if scenario is not None:
         query = query.where(scenario_runs_table.c.scenario == scenario)
+    if id_prefix is not None:
+        query = query.where(scenario_runs_table.c.id.startswith(id_prefix, autoescape=True))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return pd.DataFrame(rows, columns=[c.name for c in columns])

@@ -238,7 +238,7 @@ def test_cli_tables_json_csv_and_errors(history_project):
     assert len(frame) == 3 * WEEKS and set(frame["source"]) == {"project"}
 
     unknown = runner.invoke(app, ["checks", "backtest", "the_MES", "no such", "-p", str(root)])
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 3
     assert "unknown check 'no such'; defined checks: drift, auc, auc drop" in unknown.output
     with pytest.raises(ConfigError, match="unknown evaluation store 'nope'"):
         backtest(root, "nope")

@@ -140,7 +140,7 @@ def test_publish_without_create_says_what_to_do(design):
     from scenarist.cli import app
 
     result = CliRunner().invoke(app, ["bundle", "publish", "v7", "--project", str(design)])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "no bundle v7" in result.output and "scenarist bundle create v7" in result.output
     with pytest.raises(BundleError, match="does not exist"):
         verify_archive(design / "missing.tar.gz")

@@ -106,7 +106,7 @@ def test_tutorial_v1_then_v3_update_run_and_rollback(design, automation, tmp_pat
     assert [b.version for b in registry.versions("fraud-monitoring")] == ["v1", "v3"]
 
     result = runner.invoke(app, ["bundle", "rollback", "--to", ws, "--project", str(design)])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "no earlier release to roll back to" in result.output
     assert rollback  # the Python API is the CLI's
 

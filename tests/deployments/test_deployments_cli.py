@@ -49,6 +49,6 @@ def test_deployment_commands(fraud_deployment, fraud_model, quarters, store_url)
 
 def test_deployment_command_errors_are_one_line(store_url):
     result = run("show", "missing-id", "--url", store_url)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "no deployment with id 'missing-id'" in result.output
     assert "Traceback" not in result.output

@@ -260,7 +260,7 @@ def test_cli_run_exits_with_the_outcome_and_lists_scenarios(project, wide_consol
     ok = runner.invoke(app, ["run", "Retries", *p])
     assert ok.exit_code == 0, ok.output
     unknown = runner.invoke(app, ["run", "Nope", *p])
-    assert unknown.exit_code == 4
+    assert unknown.exit_code == 3
     assert "unknown scenario 'Nope'; defined scenarios: Data drift monitor" in unknown.output
 
     listed = runner.invoke(app, ["scenarios", "list", *p])

@@ -64,13 +64,13 @@ def test_stream_then_window_drift(prefect_api, project_copy):
 
 def test_window_drift_errors_are_one_line(project_copy):
     result = run("store", "window-drift", "the_MES", "--last", "5", "-p", str(project_copy))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "has no evaluations yet" in result.output and "Traceback" not in result.output
     text = (project_copy / "scenarist.yaml").read_text()
     (project_copy / "scenarist.yaml").write_text(text.replace(
         'label: "{{ quarter }}"', 'label: "{{ quarter }}"\n    dask_address: tcp://x:8786'))
     result = run("store", "evaluate", "the_MES", "--stream", "-p", str(project_copy))
-    assert result.exit_code == 1 and "dask_address` needs `task_runner: dask" in result.output
+    assert result.exit_code == 4 and "dask_address` needs `task_runner: dask" in result.output
 
 
 def test_a_scenario_step_streams_a_streaming_store(prefect_api, project_copy):

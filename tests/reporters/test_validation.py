@@ -34,7 +34,7 @@ def test_the_example_project_is_valid(project_copy: Path):
 def test_a_template_syntax_error_fails_validate(project_copy: Path):
     edit_project(project_copy, lambda d: _reporter(d).update(subject="{{ scenarioName "))
     result = CliRunner().invoke(app, ["validate", str(project_copy)])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert f"{LOC}.subject: template syntax error (inline template, line 1)" in result.output
 
 

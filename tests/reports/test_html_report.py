@@ -63,7 +63,7 @@ def test_cli_report_and_unknown_label(report, tmp_path):
     assert result.exit_code == 0, result.output
     assert "· 2017Q2" in output.read_text()
     missing = runner.invoke(app, ["report", "the_MES", "--label", "2016Q1", "-p", str(project_dir)])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 3
     assert "no evaluation labelled '2016Q1'" in missing.output
     empty = EvaluationStore.open("never_evaluated", f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(NotFoundError, match="store 'never_evaluated' has no evaluation yet"):

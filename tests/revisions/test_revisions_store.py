@@ -148,4 +148,4 @@ def test_store_evaluate_revision_on_a_dataset_store(project_copy):
     assert "no reporter had alerted on it" in text
     streamed = runner.invoke(app, ["store", "evaluate", "the_MES", "--var", "quarter=2017Q4",
                                    "--stream", "--revision", "x", *p])
-    assert streamed.exit_code == 1 and "do not go together" in streamed.output
+    assert streamed.exit_code == 3 and "do not go together" in streamed.output

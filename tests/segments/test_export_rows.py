@@ -80,7 +80,7 @@ def test_tampered_missing_and_unkept_rows_are_errors(project, make_project, tmp_
 
     result = CliRunner().invoke(app, ["export", "s", "--label", "Q9", "--project",
                                       str(project.root)])
-    assert result.exit_code == 1 and "no evaluation labelled 'Q9'" in result.output
+    assert result.exit_code == 3 and "no evaluation labelled 'Q9'" in result.output
 
     root = make_project({"keep_rows": False}, name="unkept")
     frame(300, 2).to_parquet(root / "batch_Q1.parquet", index=False)

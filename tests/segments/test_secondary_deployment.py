@@ -112,7 +112,7 @@ def test_cli_sets_secondary_configs_and_exports(deployment, tmp_path):
     runner = CliRunner()
     base = ["deployments", "secondary", dep.id, "--url", url]
     missing_key = runner.invoke(app, [*base, "--dataset", f"merchants={tmp_path}/merchants.csv"])
-    assert missing_key.exit_code == 1 and "needs --key" in missing_key.output
+    assert missing_key.exit_code == 3 and "needs --key" in missing_key.output
     result = runner.invoke(app, [*base, "--dataset", f"merchants={tmp_path}/merchants.csv",
                                  "--key", "merchant_id", "--column", "merchant_risk"],
                            terminal_width=200)
