@@ -59,6 +59,7 @@ class DeepchecksClient:
     def __init__(self, host: str | None = None, token: str | None = None, **_: Any):
         self.host = host
         self.backend = connect(host, token)
+        self._models: dict[str, DeepchecksModelClient] = {}
 
     def get_or_create_model(self, name: str, task_type: Any = None,
                             description: str | None = None, create_defaults: bool = True,
@@ -69,8 +70,13 @@ class DeepchecksClient:
         if kind is not None and kind not in TASK_TYPES:
             raise NotSupported(f"task_type {kind!r}: scenarist monitors tabular "
                                f"{', '.join(TASK_TYPES)} models")
-        return DeepchecksModelClient(self, name, kind, description,
-                                     alerts_delay_seconds, alerts_delay_labels_ratio)
+        known = self._models.get(name)
+        if known is not None and (kind is None or kind == known.task_type):
+            return known
+        self._models[name] = DeepchecksModelClient(self, name, kind, description,
+                                                   alerts_delay_seconds,
+                                                   alerts_delay_labels_ratio)
+        return self._models[name]
 
     def get_model_version(self, model_name: str, version_name: str, *,
                           deployment_id: str | None = None) -> DeepchecksModelVersionClient:
