@@ -6,18 +6,31 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _single(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        raise PydanticCustomError("single_value", "must be one number, string or boolean, not "
+                                  "a JSON {kind}", {"kind": "array" if isinstance(value, list)
+                                                    else "object"})
+    return value
+
+
+# a prediction or an actual: one JSON value (null is left to the deployment's own checks)
+Single = Annotated[Any, AfterValidator(_single)]
+
+
 class LoggedPrediction(_Body):
     sample_id: str = Field(description="Unique id of the prediction within the deployment.")
     timestamp: datetime | float = Field(description="When it was made (ISO 8601 or epoch s).")
     features: dict[str, Any] = Field(description="Feature name → value.")
-    prediction: Any = Field(description="The predicted class or value.")
+    prediction: Single = Field(description="The predicted class or value.")
     probability: float | None = Field(None, description="Positive-class probability (binary).")
     additional_data: dict[str, Any] | None = Field(
         None, description="Columns that are not features (device, region), kept beside them "
@@ -32,7 +45,7 @@ class PredictionLogs(_Body):
 
 class Actual(_Body):
     association_id: str = Field(description="Sample id or association id of a prediction.")
-    actual_value: Any = Field(description="The actual class or value.")
+    actual_value: Single = Field(description="The actual class or value.")
 
 
 class Actuals(_Body):

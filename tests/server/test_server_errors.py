@@ -101,6 +101,13 @@ def test_malformed_json_is_a_readable_400(running, deployment, secret, endpoint)
     ("POST", "monitoringBatches", [1, 2],
      "the request does not fit the endpoint: body: Input should be a valid dictionary or "
      "object to extract fields from"),
+    ("POST", "predictionLogs", {"rows": [{"sample_id": "a", "timestamp": 0, "prediction": {},
+                                          "features": {"x1": 1.0, "x2": 2.0}}]},
+     "the request does not fit the endpoint: body.rows[0].prediction: must be one number, "
+     "string or boolean, not a JSON object"),
+    ("POST", "actuals", {"data": [{"association_id": "a", "actual_value": [[[1]]]}]},
+     "the request does not fit the endpoint: body.data[0].actual_value: must be one number, "
+     "string or boolean, not a JSON array"),
     ("GET", "serviceStats?model_version=first", None,
      "the request does not fit the endpoint: query.model_version: Input should be a valid "
      "integer, unable to parse string as an integer"),
