@@ -4,8 +4,10 @@
     app.state.server.models.load(deployment_id, "models/fraud.joblib")
     uvicorn.run(app, host="127.0.0.1", port=8080)
 
-Modules: app (endpoints), keys (API keys), serving (served models, atomic replacement),
-monitoring (the off-request-path queue), rows (request bodies → checked DataFrames).
+Modules: app (endpoints), keys (API keys), gate (the key checked before the body is read,
+bounded bodies), failures (one error shape), bodies (request models), serving (served models,
+atomic replacement), monitoring (the off-request-path queue), rows (request bodies → checked
+DataFrames).
 """
 
 from scenarist.server.app import ServerOptions, create_app
