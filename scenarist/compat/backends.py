@@ -119,6 +119,7 @@ class Http:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
                                   headers={"Authorization": f"Bearer {token}"})
+        self._models: dict[str, dict[str, Any]] = {}  # deployment id → model (for ingest)
 
     def close(self) -> None:
         self._http.close()
@@ -142,7 +143,8 @@ class Http:
                            "list`")
 
     def _window(self, deployment_id: str, what: str, window: dict[str, Any]) -> Any:
-        params = {k: _iso(v) for k, v in window.items() if v is not None and k != "batches"}
+        params = {k: _iso(v) if k in ("start", "end") else v for k, v in window.items()
+                  if v is not None and k != "batches"}
         if window.get("batches"):
             params["batch"] = window["batches"]
         return self._call("GET", f"/deployments/{deployment_id}/{what}", params=params)
@@ -198,7 +200,9 @@ class Http:
 
     def log_batch(self, deployment_id: str, frame: pd.DataFrame, sample_ids: list[Any],
                   timestamps: list[Any], predictions: list[Any], probas: Any) -> int:
-        model = self.deployment(deployment_id)["model"]
+        if deployment_id not in self._models:
+            self._models[deployment_id] = self.deployment(deployment_id)["model"]
+        model = self._models[deployment_id]
         positive = _positive_probabilities(model, probas, len(sample_ids))
         features = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         rows = [{"sample_id": str(i), "timestamp": _iso(t), "features": f,

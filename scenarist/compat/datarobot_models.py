@@ -31,6 +31,13 @@ def _period(start: Any, end: Any) -> dict[str, datetime]:
     return {"start": _utc(start), "end": _utc(end)}
 
 
+def _repr(result: Any, *middle: Any) -> str:
+    """DataRobot's repr: `Name(model id | … | start - end)`."""
+    period = getattr(result, "period", None) or (result.summary.get("period") or {})
+    parts = [result.model_id, *middle, f"{period.get('start')} - {period.get('end')}"]
+    return f"{type(result).__name__}({' | '.join(map(str, parts))})"
+
+
 class ServiceStats:
     """`metrics`: totalPredictions, totalRequests, slowRequests, executionTime (median request
     time, ms; `execution_time_quantile=0.9` gives the p90), serverErrorRate (failed / all
@@ -43,8 +50,7 @@ class ServiceStats:
         self.model_id = model_id
 
     def __repr__(self) -> str:
-        return (f"ServiceStats({self.model_id} | {self.period.get('start')} - "
-                f"{self.period.get('end')})")
+        return _repr(self)
 
     def __getitem__(self, item: str) -> Any:
         return self.metrics.get(item)
@@ -84,9 +90,7 @@ class ServiceStatsOverTime:
         self.model_id = model_id
 
     def __repr__(self) -> str:
-        period = self.summary.get("period") or {}
-        return (f"ServiceStatsOverTime({self.model_id} | {self.metric} | "
-                f"{period.get('start')} - {period.get('end')})")
+        return _repr(self, self.metric)
 
     @property
     def bucket_values(self) -> OrderedDict:
@@ -143,24 +147,32 @@ def _buckets(series: pd.Series, end: pd.Timestamp, *, integer: bool) -> list[dic
             for s, e, v in zip(starts, ends, values, strict=True)]
 
 
-class TargetDrift:
+class _Drift:
+    """What TargetDrift and FeatureDrift share: the window, metric, model and sample sizes."""
+
+    def _common(self, period: dict | None, metric: str | None, model_id: str | None,
+                drift_score: float | None, sample_size: int | None,
+                baseline_sample_size: int | None) -> None:
+        self.period = period or {}
+        self.metric = metric
+        self.model_id = model_id
+        self.drift_score = drift_score
+        self.sample_size = sample_size
+        self.baseline_sample_size = baseline_sample_size
+
+
+class TargetDrift(_Drift):
     """`drift_score` is the PSI of the model's output against its output on the reference."""
 
     def __init__(self, period: dict | None = None, metric: str | None = None,
                  model_id: str | None = None, target_name: str | None = None,
                  drift_score: float | None = None, sample_size: int | None = None,
                  baseline_sample_size: int | None = None):
-        self.period = period or {}
-        self.metric = metric
-        self.model_id = model_id
+        self._common(period, metric, model_id, drift_score, sample_size, baseline_sample_size)
         self.target_name = target_name
-        self.drift_score = drift_score
-        self.sample_size = sample_size
-        self.baseline_sample_size = baseline_sample_size
 
     def __repr__(self) -> str:
-        return (f"TargetDrift({self.model_id} | {self.target_name} | "
-                f"{self.period.get('start')} - {self.period.get('end')})")
+        return _repr(self, self.target_name)
 
     @classmethod
     def get(cls, deployment_id: str, model_id: str | None = None, start_time: Any = None,
@@ -174,7 +186,7 @@ class TargetDrift:
                    _number(result["psi"]), int(result["rows"]), facts["reference_rows"])
 
 
-class FeatureDrift:
+class FeatureDrift(_Drift):
     """One feature: `drift_score` (PSI), `feature_impact` (the model's normalised feature
     importance, None when the estimator has none)."""
 
@@ -182,18 +194,12 @@ class FeatureDrift:
                  model_id: str | None = None, name: str | None = None,
                  drift_score: float | None = None, feature_impact: float | None = None,
                  sample_size: int | None = None, baseline_sample_size: int | None = None):
-        self.period = period or {}
-        self.metric = metric
-        self.model_id = model_id
+        self._common(period, metric, model_id, drift_score, sample_size, baseline_sample_size)
         self.name = name
-        self.drift_score = drift_score
         self.feature_impact = feature_impact
-        self.sample_size = sample_size
-        self.baseline_sample_size = baseline_sample_size
 
     def __repr__(self) -> str:
-        return (f"FeatureDrift({self.model_id} | {self.name} | "
-                f"{self.period.get('start')} - {self.period.get('end')})")
+        return _repr(self, self.name)
 
     @classmethod
     def list(cls, deployment_id: str, model_id: str | None = None, start_time: Any = None,
@@ -229,8 +235,7 @@ class Accuracy:
         self.model_id = model_id
 
     def __repr__(self) -> str:
-        return (f"Accuracy({self.model_id} | {self.period.get('start')} - "
-                f"{self.period.get('end')})")
+        return _repr(self)
 
     def __getitem__(self, item: str) -> Any:
         return (self.metrics.get(item) or {}).get("value")
@@ -280,9 +285,7 @@ class AccuracyOverTime:
         self.model_id = model_id
 
     def __repr__(self) -> str:
-        period = self.summary.get("period") or {}
-        return (f"AccuracyOverTime({self.model_id} | {self.metric} | {period.get('start')} - "
-                f"{period.get('end')})")
+        return _repr(self, self.metric)
 
     @property
     def bucket_values(self) -> dict:

@@ -27,6 +27,8 @@ def datarobot_notebook(dr, deployment_id: str) -> dict:
     service_stats = deployment.get_service_stats(start_time=start_time, end_time=end_time)
     p90 = dr.ServiceStats.get(deployment.id, start_time=start_time, end_time=end_time,
                               execution_time_quantile=0.9)
+    of_this_model = dr.ServiceStats.get(deployment.id, model_id=deployment.model["id"],
+                                        start_time=start_time, end_time=end_time)
     predictions_over_time = deployment.get_service_stats_over_time(
         metric=dr.SERVICE_STAT_METRIC.TOTAL_PREDICTIONS, start_time=start_time,
         end_time=end_time, bucket_size=six_hours)
@@ -47,6 +49,7 @@ def datarobot_notebook(dr, deployment_id: str) -> dict:
         "label": deployment.label, "model": deployment.model,
         "predictions": service_stats.metrics["totalPredictions"],
         "requests": service_stats["totalRequests"],
+        "model_predictions": (of_this_model.model_id, of_this_model["totalPredictions"]),
         "execution_time": service_stats["executionTime"], "p90": p90["executionTime"],
         "error_rate": service_stats["serverErrorRate"],
         "predictions_over_time": list(predictions_over_time.bucket_values.values()),
@@ -87,6 +90,7 @@ def test_a_datarobot_script_gets_the_native_numbers(client, monitored):
     assert result["model"]["target_name"] == "y" and result["model"]["target_type"] == "Binary"
     assert result["model"]["id"] == f"{native.id}:v1"
     assert (result["predictions"], result["requests"]) == (300, 11)  # 10 calls + 1 error
+    assert result["model_predictions"] == (f"{native.id}:v1", 300)
     assert (result["predictions"], result["requests"]) == (stats.total_predictions,
                                                            stats.total_requests)
     assert result["execution_time"] == stats.median_request_ms
