@@ -72,24 +72,6 @@ def warnings_figure(frame: pd.DataFrame) -> Figure:
                           "title": {"text": "rate"}})
 
 
-def drift_scatter(table: pd.DataFrame, drift_column: str) -> Figure:
-    """DataRobot's drift vs importance chart: one point per feature (index: feature names)."""
-    importance = table["importance"] if "importance" in table else pd.Series(
-        math.nan, index=table.index)
-    known = importance.notna().any()
-    x = _values(importance.to_numpy()) if known else [0.0] * len(table)
-    return figure(
-        [{"type": "scatter", "mode": "markers+text", "textposition": "top center",
-          "x": x, "y": _values(table[drift_column].to_numpy()),
-          "text": [str(f) for f in table.index], "name": "features",
-          "marker": {"size": 10,
-                     "color": ["#d9534f" if d else "#5cb85c"
-                               for d in table.get("drifted", [False] * len(table))]}}],
-        "Drift vs importance", drift_column,
-        xaxis={"title": {"text": "feature importance" if known
-                         else "feature importance (the model has none)"}})
-
-
 def drift_over_time(histories: Mapping[str, pd.Series], metric: str) -> Figure:
     """One line per feature: `metric` of each stored evaluation of the deployment."""
     return figure([line(series, name) for name, series in histories.items()],

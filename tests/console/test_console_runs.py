@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -161,3 +162,43 @@ def test_run_now_goes_through_the_scenarios_prefect_deployment(client, console_s
     finally:
         with get_client(sync_client=True) as prefect:
             prefect.delete_deployment(deployment_id)
+
+
+# -- in a real Chromium -------------------------------------------------------------------------
+
+def test_browser_run_now_then_the_run_appears_in_runs_with_its_outcome(page, console_site):
+    tab = page.page
+    before = set(_runs(console_site)["id"])
+    tab.goto("/scenarios")
+    tab.get_by_role("link", name=SCENARIO, exact=True).first.click()
+    tab.fill('input[name="var.quarter"]', "2017Q2")
+    tab.get_by_role("button", name="Run now").click()
+    tab.wait_for_url(re.compile(r".*/runs\?.*"))
+    assert "started scenario" in tab.locator("#message").inner_text()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        rows = tab.locator("#runs tbody tr")
+        new = [rows.nth(i) for i in range(rows.count())
+               if rows.nth(i).get_attribute("data-run") not in before]
+        if new and new[0].locator(".outcome").inner_text().strip() != "running":
+            break
+        tab.wait_for_timeout(1000)
+        tab.reload()
+    else:
+        pytest.fail("the run started with Run now did not finish in /runs within 240 s")
+    outcome = new[0].locator(".outcome").inner_text().strip()
+    run_id = new[0].get_attribute("data-run")
+    assert outcome == _runs(console_site).set_index("id").loc[run_id, "outcome"]
+    new[0].locator("a", has_text=run_id[:8]).click()
+    tab.wait_for_selector("#steps")
+    assert "2017Q2" in tab.locator("#variables").inner_text()
+
+
+def test_browser_runs_scenarios_and_alerts_pages_have_no_console_errors(page, console_site):
+    tab = page.page
+    run_id = _runs(console_site)["id"].iloc[0]
+    for path in ("/runs", f"/runs/{run_id}", "/scenarios", f"/scenarios/{SCENARIO}",
+                 "/alerts", "/alerts?status=sent"):
+        response = tab.goto(path)
+        assert response.status == 200, path
+        tab.wait_for_load_state("load")

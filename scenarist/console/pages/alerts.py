@@ -16,10 +16,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from scenarist.console.pages.runs import broken, project_store, redirect
+from scenarist.console.pages.runs import project_store, redirect
 from scenarist.console.security import ADMIN_POST, form_lists
 from scenarist.console.state import error_page, render
-from scenarist.errors import ScenaristError
+from scenarist.errors import NotFoundError
 
 router = APIRouter()
 
@@ -34,11 +34,8 @@ def alerts_page(request: Request, status: str = "all", message: str | None = Non
     if status != "all" and status not in STATUSES:
         return error_page(request, "Unknown status", f"there is no message status {status!r}",
                           f"choose all, {', '.join(STATUSES)}", status_code=404)
-    try:
-        project, engine = project_store(request)
-        every = outbox_messages(engine, project.project)
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    every = outbox_messages(engine, project.project)
     counts = {s: sum(m.status == s for m in every) for s in STATUSES}
     shown = [m for m in every if status == "all" or m.status == status]
     return render(request, "alerts.html", messages=list(reversed(shown))[:SHOWN], counts=counts,
@@ -50,16 +47,13 @@ def retry(request: Request, form: Annotated[dict[str, list[str]], Depends(form_l
     from scenarist.reporters.delivery import deliver_pending
     from scenarist.stores.outbox import requeue
 
-    try:
-        project, engine = project_store(request)
-        ids = _ids(form)
-        count = requeue(engine, project.project, ids)
-        if not count:
-            return _back(request, "nothing to retry: no pending or failed message"
-                         + (f" with id {', '.join(map(str, ids))}" if ids else ""))
-        report = asyncio.run(deliver_pending(project, engine, ids=ids))
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    ids = _ids(form)
+    count = requeue(engine, project.project, ids)
+    if not count:
+        return _back(request, "nothing to retry: no pending or failed message"
+                     + (f" with id {', '.join(map(str, ids))}" if ids else ""))
+    report = asyncio.run(deliver_pending(project, engine, ids=ids))
     return _back(request, f"{len(report.sent)} of {count} message(s) delivered")
 
 
@@ -72,25 +66,19 @@ def purge(request: Request, form: Annotated[dict[str, list[str]], Depends(form_l
     if what not in PURGED:
         return error_page(request, "Unknown choice", f"cannot purge {what!r}",
                           f"choose {', '.join(PURGED)}", status_code=400)
-    try:
-        project, engine = project_store(request)
-        ids = _ids(form)
-        statuses = PURGED[what] or STATUSES
-        count = purge_messages(engine, project.project, ids=ids, statuses=statuses)
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    ids = _ids(form)
+    statuses = PURGED[what] or STATUSES
+    count = purge_messages(engine, project.project, ids=ids, statuses=statuses)
     described = "message(s)" if ids else f"{'/'.join(statuses)} message(s)"
     return _back(request, f"purged {count} {described}")
 
 
 def _ids(form: dict[str, list[str]]) -> list[int] | None:
-    from scenarist.errors import InputDataError
-
     values = [v for v in form.get("id", []) if v.strip()]
-    try:
-        return [int(v) for v in values] or None
-    except ValueError:
-        raise InputDataError(f"message ids are numbers, not {values!r}") from None
+    if not all(v.strip().isdigit() for v in values):
+        raise NotFoundError(f"message ids are numbers, not {values!r}")
+    return [int(v) for v in values] or None
 
 
 def _back(request: Request, message: str):

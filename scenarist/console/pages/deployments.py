@@ -25,7 +25,7 @@ from scenarist.console import deployment_charts as charts
 from scenarist.console.pages.runs import redirect
 from scenarist.console.security import ADMIN_POST, form_data
 from scenarist.console.state import console_state, error_page, render
-from scenarist.errors import ScenaristError, StoreError
+from scenarist.errors import ConfigError, InputDataError, ScenaristError
 
 router = APIRouter()
 
@@ -39,13 +39,11 @@ ERROR_RATE_FAILING = 0.05  # service health: failing at ≥ 5% errors, at risk a
 
 
 def deployments_url(request: Request) -> str | None:
-    """The deployments' store: `--url`, else SCENARIST_STORE_URL (as the CLI), else the
-    project's `store` connection, else the default SQLite store of the working folder."""
+    """The deployments' store, chosen as `scenarist deployments` chooses it: `--url`, else
+    the project's `store` connection, else $SCENARIST_STORE_URL, else the default SQLite file."""
     state = console_state(request)
     if state.deployments_url:
         return state.deployments_url
-    if os.environ.get("SCENARIST_STORE_URL"):
-        return os.environ["SCENARIST_STORE_URL"]
     project = state.project_or_none()
     if project is not None:
         from scenarist.stores.database import resolve_url
@@ -53,7 +51,7 @@ def deployments_url(request: Request) -> str | None:
         connection = project.connections.get("store")
         url = connection.resolved_url() if connection else None
         return resolve_url(url, project.root).render_as_string(hide_password=False)
-    return None
+    return os.environ.get("SCENARIST_STORE_URL") or None
 
 
 def service_health(stats: Any) -> str:
@@ -84,10 +82,7 @@ def inventory_row(dep: Any, now: datetime | None = None) -> dict[str, Any]:
 def deployments_page(request: Request):
     from scenarist.deployments import Deployment
 
-    try:
-        rows = [inventory_row(d) for d in Deployment.list(url=deployments_url(request))]
-    except ScenaristError as exc:
-        return _broken(request, exc)
+    rows = [inventory_row(d) for d in Deployment.list(url=deployments_url(request))]
     return render(request, "deployments.html", rows=rows, url=_shown_url(request))
 
 
@@ -98,12 +93,9 @@ def deployment_page(request: Request, deployment_id: str, tab: str = "service",
     if tab not in TABS:
         return error_page(request, "Unknown tab", f"there is no tab {tab!r}",
                           f"choose one of {', '.join(TABS)}", status_code=404)
-    try:
-        dep = _deployment(request, deployment_id)
-        first, last = _window(dep, start, end)
-        context = TAB_READERS[tab](request, dep, first, last, compute)
-    except ScenaristError as exc:
-        return _broken(request, exc)
+    dep = _deployment(request, deployment_id)
+    first, last = _window(dep, start, end)
+    context = TAB_READERS[tab](request, dep, first, last, compute)
     return render(request, "deployment.html", dep=dep, tab=tab, tabs=TABS, start=first,
                   end=last, message=message, has_reference=_has_reference(dep),
                   **context)
@@ -129,17 +121,17 @@ def _drift(request: Request, dep: Any, first: datetime, last: datetime, compute:
                                for f in table.index]
         table["drifted"] = table.get("drifted", 0.0).fillna(0.0).astype(bool)
         context["stored"] = {"store": store, "label": latest.label}
-        context["figures"] = [charts.drift_scatter(table, "psi"),
-                              charts.drift_over_time(histories, "psi")]
         context["drift_table"] = _drift_rows(table, "psi")
+        context["figures"] = [_scatter(context["drift_table"]),
+                              charts.drift_over_time(histories, "psi")]
     if compute and _has_reference(dep):
         try:
             table = dep.get_feature_drift(first, last)
         except ScenaristError as exc:
             context["drift_error"] = str(exc)
         else:
-            context["figures"] = [charts.drift_scatter(table, "psi")] + context["figures"][1:]
             context["drift_table"] = _drift_rows(table, "psi")
+            context["figures"] = [_scatter(context["drift_table"]), *context["figures"][1:]]
             context["stored"] = None
     return context
 
@@ -188,9 +180,9 @@ def batch_action(request: Request, deployment_id: str, batch: str, action: str,
     if action not in ("rename", "lock", "unlock", "delete"):
         return error_page(request, "Unknown action", f"there is no batch action {action!r}",
                           "use rename, lock, unlock or delete", status_code=404)
+    dep = _deployment(request, deployment_id)
+    found = dep.get_batch(batch)
     try:
-        dep = _deployment(request, deployment_id)
-        found = dep.get_batch(batch)
         if action == "delete":
             if form.get("confirm", "") != found.name:
                 return render(request, "deployment_batch_delete.html", status_code=400, dep=dep,
@@ -199,25 +191,24 @@ def batch_action(request: Request, deployment_id: str, batch: str, action: str,
             found.delete()
             done = f"deleted batch {found.name!r}"
         elif action == "rename":
-            old = found.name
-            found.rename(form.get("name", "").strip())
+            old, new = found.name, form.get("name", "").strip()
+            if not new:
+                raise ConfigError("a monitoring batch needs a non-empty name: nothing renamed")
+            found.rename(new)
             done = f"renamed batch {old!r} to {found.name!r}"
         else:
             getattr(found, action)()
             done = f"{action}ed batch {found.name!r}"
-    except ScenaristError as exc:
-        return _broken(request, exc, status_code=400)
+    except (ConfigError, InputDataError) as exc:  # a refused change: say why, change nothing
+        return error_page(request, "Not done", str(exc), status_code=400)
     return redirect(request, f"/deployments/{deployment_id}", tab="batches", message=done)
 
 
 @router.get("/deployments/{deployment_id}/batches/{batch}/delete",
             name="deployment_batch_delete")
 def batch_delete_form(request: Request, deployment_id: str, batch: str):
-    try:
-        dep = _deployment(request, deployment_id)
-        found = dep.get_batch(batch)
-    except ScenaristError as exc:
-        return _broken(request, exc)
+    dep = _deployment(request, deployment_id)
+    found = dep.get_batch(batch)
     return render(request, "deployment_batch_delete.html", dep=dep, batch=found, error=None)
 
 
@@ -277,25 +268,22 @@ def _stored_drift(request: Request, dep: Any):
     return None
 
 
+def _scatter(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """DataRobot's drift (PSI) vs importance chart, drawn by the console's shared chart."""
+    from scenarist.console.charts import drift_vs_importance
+
+    def number(value: Any) -> float | None:
+        return None if value is None or value != value else float(value)
+
+    return drift_vs_importance([{**r, "score": number(r["drift"]),
+                                 "importance": number(r["importance"])} for r in rows])
+
+
 def _drift_rows(table: Any, column: str) -> list[dict[str, Any]]:
     ordered = table.sort_values(column, ascending=False, na_position="last")
     return [{"feature": feature, "drift": row.get(column), "drifted": bool(row.get("drifted")),
              "method": row.get("method"), "importance": row.get("importance")}
             for feature, row in ordered.iterrows()]
-
-
-def _broken(request: Request, exc: ScenaristError, status_code: int | None = None):
-    from scenarist.errors import NotFoundError
-
-    if isinstance(exc, StoreError):
-        return error_page(request, "Deployments store unreachable", str(exc),
-                          "start the database or point the console at the right store: "
-                          "scenarist ui --url DATABASE_URL (or the project's connections.store)",
-                          status_code=status_code or 503)
-    if isinstance(exc, NotFoundError):
-        return error_page(request, "Not found", str(exc), "pick one on the deployments page",
-                          status_code=status_code or 404)
-    return error_page(request, "Cannot show this", str(exc), "", status_code=status_code or 400)
 
 
 def _shown_url(request: Request) -> str:

@@ -17,8 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from scenarist.console.state import console_state, error_page, render
-from scenarist.errors import ConfigError, NotFoundError, ScenaristError, StoreError
+from scenarist.console.state import render
 
 router = APIRouter()
 
@@ -26,13 +25,12 @@ RUNS_SHOWN = 100
 
 
 def project_store(request: Request) -> tuple[Any, Any]:
-    """(project, engine of its store) — ScenaristError when there is no project or its store
-    cannot be reached (pages show it with `broken`)."""
-    project = console_state(request).project_or_none()
-    if project is None:
-        raise NoProject("the console was started without a project")
+    """(project, engine of its store); the API's errors (no project, an unreachable store)
+    become pages in `scenarist.console.app`."""
+    from scenarist.console.access import project_of
     from scenarist.flows.scenario import project_engine
 
+    project = project_of(request)
     return project, project_engine(project)
 
 
@@ -45,36 +43,12 @@ def redirect(request: Request, path: str, **query: Any) -> RedirectResponse:
                             status_code=303)
 
 
-class NoProject(ScenaristError):
-    """The console serves deployments only (started without -p)."""
-
-
-def broken(request: Request, exc: ScenaristError):
-    """A page for a missing project, an unreachable store or an unknown run/scenario."""
-    if isinstance(exc, NoProject):
-        return error_page(request, "No project", str(exc),
-                          "start it with a project: scenarist ui -p PROJECT_FOLDER",
-                          status_code=404)
-    if isinstance(exc, StoreError):
-        return error_page(request, "Store unreachable", str(exc),
-                          "start the database, or fix connections.store in scenarist.yaml",
-                          status_code=503)
-    if isinstance(exc, NotFoundError):
-        return error_page(request, "Not found", str(exc), "", status_code=404)
-    hint = "fix the project (scenarist validate -p PROJECT)" if isinstance(exc, ConfigError) \
-        else ""
-    return error_page(request, "Cannot do this", str(exc), hint, status_code=400)
-
-
 @router.get("/runs", name="runs")
 def runs_page(request: Request, scenario: str | None = None, message: str | None = None):
     from scenarist.stores.runs import scenario_runs
 
-    try:
-        project, engine = project_store(request)
-        runs = scenario_runs(engine, scenario, RUNS_SHOWN)
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    runs = scenario_runs(engine, scenario, RUNS_SHOWN)
     rows = runs.to_dict("records")
     return render(request, "runs.html", runs=rows, scenario=scenario, message=message,
                   scenarios=list(project.scenarios), running=any(r["outcome"] is None
@@ -86,11 +60,8 @@ def run_page(request: Request, run_id: str):
     from scenarist.stores.outbox import outbox_messages
     from scenarist.stores.runs import scenario_run
 
-    try:
-        project, engine = project_store(request)
-        run, steps = scenario_run(engine, run_id)
-        messages = outbox_messages(engine, run["project"], run_id=run_id)
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    run, steps = scenario_run(engine, run_id)
+    messages = outbox_messages(engine, run["project"], run_id=run_id)
     return render(request, "runs_detail.html", run=run, steps=steps, messages=messages,
                   known=run["scenario"] in project.scenarios)

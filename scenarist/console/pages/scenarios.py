@@ -21,10 +21,10 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, Request
 
-from scenarist.console.pages.runs import broken, project_store, redirect
+from scenarist.console.pages.runs import project_store, redirect
 from scenarist.console.security import ADMIN_POST, form_data
-from scenarist.console.state import render
-from scenarist.errors import ConfigError, NotFoundError, ScenaristError
+from scenarist.console.state import error_page, render
+from scenarist.errors import ConfigError, NotFoundError, StoreError
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -38,11 +38,8 @@ VAR_PREFIX = "var."
 def scenarios_page(request: Request):
     from scenarist.stores.runs import scenario_runs
 
-    try:
-        project, engine = project_store(request)
-        runs = scenario_runs(engine, limit=200)
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    runs = scenario_runs(engine, limit=200)
     last = {}
     for run in runs.to_dict("records"):
         last.setdefault(run["scenario"], run)
@@ -53,12 +50,9 @@ def scenarios_page(request: Request):
 def scenario_page(request: Request, scenario: str):
     from scenarist.stores.runs import scenario_runs
 
-    try:
-        project, engine = project_store(request)
-        spec = _spec(project, scenario)
-        runs = scenario_runs(engine, scenario, RECENT_RUNS).to_dict("records")
-    except ScenaristError as exc:
-        return broken(request, exc)
+    project, engine = project_store(request)
+    spec = _spec(project, scenario)
+    runs = scenario_runs(engine, scenario, RECENT_RUNS).to_dict("records")
     return render(request, "scenario.html", name=scenario, spec=spec, runs=runs,
                   variables={k: _shown(v) for k, v in _defaults(project, spec).items()},
                   prefix=VAR_PREFIX)
@@ -67,13 +61,14 @@ def scenario_page(request: Request, scenario: str):
 @router.post("/scenarios/{scenario}/run", dependencies=ADMIN_POST, name="scenario_run")
 def run_now(request: Request, scenario: str,
             form: Annotated[dict[str, str], Depends(form_data)]):
+    project, _engine = project_store(request)
+    spec = _spec(project, scenario)
     try:
-        project, _engine = project_store(request)
-        spec = _spec(project, scenario)
         variables = _variables(form, _defaults(project, spec))
-        where = start_run(project, scenario, variables)
-    except ScenaristError as exc:
-        return broken(request, exc)
+    except ConfigError as exc:
+        return error_page(request, "Cannot run this", str(exc),
+                          "correct the variables and submit again", status_code=400)
+    where = start_run(project, scenario, variables)
     return redirect(request, "/runs", scenario=scenario, message=where)
 
 
@@ -129,8 +124,8 @@ def prefect_deployment(project: Any, scenario: str) -> str | None:
     return None
 
 
-class PrefectUnreachable(ScenaristError):
-    """The configured Prefect API does not answer."""
+class PrefectUnreachable(StoreError):
+    """The configured Prefect API does not answer (a page, as an unreachable store)."""
 
 
 def _folder(deployment: Any) -> Path | None:
