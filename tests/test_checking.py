@@ -17,7 +17,8 @@ from scenarist.metrics.evaluation import ComputedEvaluation
 from scenarist.metrics.values import MetricValue
 from scenarist.operations.build import build_evaluation, open_store
 from scenarist.operations.checking import check_history, run_checks, store_engine
-from scenarist.project.config import load_project, validate_project
+from scenarist.project.config import load_project
+from scenarist.validation import validate_project
 
 CHECK_MODULE = '''
 def drift_below(evaluation, previous, params):

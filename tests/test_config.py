@@ -18,8 +18,8 @@ from scenarist.project.config import (
     Project,
     load_project,
     render,
-    validate_project,
 )
+from scenarist.validation import validate_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scenarist.yaml"
 EXAMPLE: dict[str, Any] = yaml.safe_load(FIXTURE.read_text())
@@ -201,7 +201,7 @@ def test_schema_errors_carry_their_key_path(tmp_path: Path) -> None:
         d["scenarios"]["Data drift monitor"]["steps"][0].pop("name")
 
     problems = {p.location: p.message for p in problems_of(write(tmp_path, change))}
-    assert problems["connections.mail.port"].startswith("Input should be a valid integer")
+    assert problems["connections.mail.port"].startswith("port is a number (1-65535)")
     assert problems["models.fraud_model.target"].startswith("required key is missing")
     assert problems["models.fraud_model.type"].startswith(
         "Input should be 'binary', 'multiclass' or 'regression' (got 'binery')")

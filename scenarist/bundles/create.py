@@ -28,7 +28,8 @@ from sqlalchemy.engine import make_url
 from scenarist.bundles.archive import write_archive
 from scenarist.bundles.manifest import FileEntry, Manifest, check_version
 from scenarist.errors import BundleError, ConfigError, ConfigProblem
-from scenarist.project.config import PROJECT_FILE, Project, load_project
+from scenarist.project.config import PROJECT_FILE, Project
+from scenarist.validation import load_project
 
 EXCLUDED = (".scenarist", ".env*", ".git", ".hg", ".svn", "workspaces", "__pycache__", "*.pyc",
             ".venv", "venv", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", ".DS_Store")

@@ -40,8 +40,9 @@ from scenarist.bundles.registry import Registry
 from scenarist.bundles.remap import remap_project
 from scenarist.bundles.workspace import Event, Workspace, WorkspaceConfig, load_workspace
 from scenarist.errors import BundleError, ConfigError, ScenaristError, StoreError
-from scenarist.project.config import Project, load_project
+from scenarist.project.config import Project
 from scenarist.stores.database import connect
+from scenarist.validation import load_project
 
 
 @dataclass(frozen=True)

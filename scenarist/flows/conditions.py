@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jinja2
-from jinja2 import StrictUndefined, meta
+from jinja2 import StrictUndefined, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from scenarist.checks.outcome import StepOutcome
@@ -27,12 +27,29 @@ from scenarist.errors import ConditionError, ConfigError
 _ENV = SandboxedEnvironment(undefined=StrictUndefined)
 
 
+def parse_expression(expression: str) -> nodes.Template:
+    """The syntax tree of an expression (as the body of `{{ (...) }}`); ConfigError when it
+    does not parse, saying "use == to compare" when a lone `=` is the reason."""
+    try:
+        return _ENV.parse(f"{{{{ ({expression}) }}}}")
+    except jinja2.TemplateSyntaxError as exc:
+        hint = "; use == to compare (a single = assigns)" if _assigns(expression) else ""
+        raise ConfigError(f"expression {expression!r} does not parse: {exc.message}{hint}"
+                          ) from exc
+
+
 def expression_names(expression: str) -> set[str]:
     """Variable names an expression reads; ConfigError when it does not parse."""
+    return set(meta.find_undeclared_variables(parse_expression(expression)))
+
+
+def _assigns(expression: str) -> bool:
+    """Whether the expression holds a lone `=` token (not ==, !=, <=, >=)."""
     try:
-        return set(meta.find_undeclared_variables(_ENV.parse(f"{{{{ ({expression}) }}}}")))
-    except jinja2.TemplateSyntaxError as exc:
-        raise ConfigError(f"expression {expression!r} does not parse: {exc.message}") from exc
+        tokens = _ENV.lex(f"{{{{ {expression} }}}}")
+        return any(kind == "operator" and value == "=" for _, kind, value in tokens)
+    except jinja2.TemplateSyntaxError:
+        return False
 
 
 def evaluate_expression(expression: str, variables: Mapping[str, Any]) -> Any:

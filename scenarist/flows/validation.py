@@ -1,7 +1,8 @@
 """Scenario problems found before any run: conditions that do not parse or read names nothing
 defines, python steps whose function does not import, run_scenario cycles.
 
-Called by `load_project` / `scenarist validate` once the file matches the schema; returns
+Called by `scenarist.validation` (`validate_project`, `load_project`) on the project, or on the
+parts of it that validate alone when the file does not match the schema; returns
 `ConfigProblem`s with their key paths instead of raising, so every problem is reported at once.
 """
 
@@ -11,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from scenarist.errors import ConfigError, ConfigProblem
-from scenarist.flows.conditions import expression_names
+from scenarist.flows import template_checks
+from scenarist.flows.conditions import parse_expression
 from scenarist.flows.context import FIXED_NAMES, step_variable
 from scenarist.flows.specs import (
     EvaluateDeploymentStep,
@@ -20,25 +22,30 @@ from scenarist.flows.specs import (
     RunScenarioStep,
     SetVariablesStep,
 )
+from scenarist.flows.template_checks import custom_metric_names, did_you_mean, undefined_names
 from scenarist.project.config_checks import format_location
 from scenarist.project.imports import import_function
+from scenarist.project.sections import Unchecked
 
 
 def scenario_problems(project: Any) -> list[ConfigProblem]:
-    """Every problem of the project's scenarios (see the module docstring)."""
+    """Every problem of the project's scenarios (see the module docstring). Steps and
+    reporters that did not validate on their own (`Unchecked`) are skipped."""
     file = str(project.file or "")
     problems: list[ConfigProblem] = []
+    metrics = custom_metric_names(project)
     for name, scenario in project.scenarios.items():
         known = _defined_names(project, scenario)
         for i, step in enumerate(scenario.steps):
             loc = _loc(name, "steps", i)
+            if isinstance(step, Unchecked):
+                continue
             if step.when is not None:
-                problems += _expression_problems(step.when, known, file, f"{loc}.when")
+                problems += _expression_problems(step.when, known, file, f"{loc}.when", metrics)
             if isinstance(step, SetVariablesStep):
-                for key, expression in step.expressions.items():
-                    problems += _expression_problems(
-                        expression, known, file, f"{loc}.expressions.{key}"
-                    )
+                for key, text in step.expressions.items():
+                    problems += _expression_problems(text, known, file,
+                                                     f"{loc}.expressions.{key}", metrics)
             if isinstance(step, PythonStep):
                 problems += _import_problems(step.function, project.root, file, f"{loc}.function")
             if isinstance(step, EvaluateDeploymentStep | ReviseEvaluationsStep):
@@ -54,9 +61,8 @@ def scenario_problems(project: Any) -> list[ConfigProblem]:
         for i, reporter in enumerate(scenario.reporters):
             when = getattr(reporter, "when", None)
             if isinstance(when, str):
-                problems += _expression_problems(
-                    when, known, file, f"{_loc(name, 'reporters', i)}.when"
-                )
+                problems += _expression_problems(when, known, file,
+                                                 f"{_loc(name, 'reporters', i)}.when", metrics)
     problems += _cycle_problems(project, file)
     return problems
 
@@ -64,25 +70,33 @@ def scenario_problems(project: Any) -> list[ConfigProblem]:
 def _defined_names(project: Any, scenario: Any) -> set[str]:
     names = set(FIXED_NAMES) | set(project.variables) | set(scenario.variables)
     for step in scenario.steps:
+        if isinstance(step, Unchecked):
+            names.add(step_variable(step.name))
+            continue
         names.add(step_variable(step.name))
         if isinstance(step, SetVariablesStep):
             names |= set(step.values) | set(step.expressions)
     return names
 
 
-def _expression_problems(
-    expression: str, known: set[str], file: str, location: str
-) -> list[ConfigProblem]:
+def _expression_problems(expression: str, known: set[str], file: str, location: str,
+                         metrics: set[str]) -> list[ConfigProblem]:
+    """An expression checked as the run would: parsed in the sandbox, its names against the
+    run's variables, `evaluation.metrics.X` against the metric names, refused attributes."""
     try:
-        used = expression_names(expression)
+        tree = parse_expression(expression)
     except ConfigError as exc:
         return [ConfigProblem(file, location, problem.message) for problem in exc.problems]
-    unknown = sorted(used - known)
-    if not unknown:
-        return []
-    return [ConfigProblem(file, location, (
-        f"{', '.join(unknown)} in {expression!r} is not defined by any step, the scenario's "
-        f"`variables` or the project's; defined: {', '.join(sorted(known))}"))]
+    found = []
+    unknown = undefined_names(tree, known)
+    if unknown:
+        hints = "".join(did_you_mean(name, known) for name in unknown)
+        found.append(f"{', '.join(unknown)} in {expression!r} is not defined by any step, the "
+                     f"scenario's `variables` or the project's{hints}; defined: "
+                     f"{', '.join(sorted(known))}")
+    found += [f"{message} (in {expression!r})" for message in template_checks.problems(
+        tree, known | set(unknown), custom_metrics=metrics)]
+    return [ConfigProblem(file, location, message) for message in found]
 
 
 def _import_problems(reference: str, root: Path, file: str, location: str) -> list[ConfigProblem]:

@@ -1,8 +1,12 @@
-"""The project file, `scenarist.yaml`, as pydantic models; loading, validating and rendering it.
+"""The project file, `scenarist.yaml`, as pydantic models; loading and rendering it.
 
-    load_project(path)      -> Project, or ConfigError carrying *every* problem found
-    validate_project(path)  -> list[ConfigProblem], [] when the project is valid
+    load_project(path)      -> Project, or ConfigError carrying every problem of the file
+    read_project(path)      -> LoadedFile: raw YAML, line numbers, Project or None, problems
     render(template, vars)  -> str, "{{ var }}" in a Jinja2 sandbox with StrictUndefined
+
+The problems of scenarios and reporters (conditions, templates: flows and reporters know them)
+are added by `scenarist.validation`, which may import every layer; this module imports none
+of them but their specs.
 
 Every model forbids unknown keys and describes its fields. Relative paths (datasets, models,
 SQLite files) resolve against `Project.root`, the folder of the project file. Connection URLs
@@ -19,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -420,31 +425,44 @@ def template_variables(template: str) -> set[str]:
 
 
 def load_project(path: str | Path = ".") -> Project:
-    """Load and validate a project: `path` is its folder or its `scenarist.yaml`.
+    """Load a project: `path` is its folder or its `scenarist.yaml`.
 
-    Raises ConfigError carrying every problem found (YAML syntax, schema, unknown references,
-    missing files), each with the file and the dotted key path."""
-    project, problems = _load(Path(path))
-    if problems or project is None:
+    Raises ConfigError carrying every problem of the file itself (YAML syntax, schema, unknown
+    references, missing files), each with the file and the dotted key path. The problems of
+    its scenarios and reporters (conditions, templates) are checked on top by
+    `scenarist.validation.load_project` / `validate_project`, which runs use."""
+    loaded = read_project(Path(path))
+    problems = checks.with_lines(loaded.problems, loaded.lines)
+    if problems or loaded.project is None:
         raise ConfigError(problems)
-    return project
+    return loaded.project
 
 
-def validate_project(path: str | Path = ".") -> list[ConfigProblem]:
-    """Every problem of the project at `path`; [] when it is valid."""
-    return _load(Path(path))[1]
+@dataclass(frozen=True)
+class LoadedFile:
+    """A project file read and validated against the schema: `raw` is its YAML mapping (None
+    when it could not be read), `project` the model (None when the schema rejects it),
+    `problems` without line numbers (`config_checks.with_lines(problems, lines)` adds them)."""
+
+    file: Path
+    root: Path
+    raw: dict[str, Any] | None
+    lines: dict[checks.Loc, int]
+    project: Project | None
+    problems: list[ConfigProblem]
 
 
-def _load(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
+def read_project(path: Path) -> LoadedFile:
+    """The project file at `path` (folder or file) read, validated and cross-referenced."""
     file = path / PROJECT_FILE if path.is_dir() else path
+    root = file.resolve().parent
     if not file.is_file():
         hint = (f"no {PROJECT_FILE} in {path}; create one or pass the file path"
                 if path.is_dir() else f"{path} does not exist; create it or pass its folder")
-        return None, [ConfigProblem(file=str(file), location="", message=hint)]
+        return LoadedFile(file, root, None, {}, None, [ConfigProblem(str(file), "", hint)])
     raw, lines, problems = checks.read_yaml(file)
     if raw is None:
-        return None, problems
-    root = file.resolve().parent
+        return LoadedFile(file, root, None, lines, None, problems)
     project: Project | None = None
     for internal in ("root", "file"):  # set by the loader, never read from YAML
         if internal in raw:
@@ -456,15 +474,7 @@ def _load(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
     except ValidationError as exc:
         problems += checks.pydantic_problems(exc, file, Project, raw)
     problems += checks.cross_reference_problems(raw, file, root)
-    if project is not None:
-        from scenarist.flows.validation import scenario_problems
-
-        problems += scenario_problems(project)
-        from scenarist.reporters.render import reporter_problems
-
-        problems += reporter_problems(project)
-    problems = checks.with_lines(problems, lines)
-    return (project if not problems else None), problems
+    return LoadedFile(file, root, raw, lines, project, problems)
 
 
 def _check_cron(expression: str) -> None:

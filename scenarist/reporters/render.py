@@ -11,6 +11,10 @@ significant digits, "-" for none) and `bounds` ({"soft_max": 0.45} → "soft_max
     sample_variables(project, scenario)    -> the variables of a made-up run, for validation
     reporter_problems(project)             -> ConfigProblems: missing files, syntax errors,
                                               undefined variables, bad JSON, unknown connection
+
+Names are checked twice: statically on each template's syntax tree, every branch
+(`scenarist.flows.template_checks`: undefined names, `evaluation.metrics.X` against the metric
+names), then by rendering it against the sample run (filters, attribute errors at run time).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from scenarist.errors import ConfigProblem, ScenaristError
+from scenarist.flows import template_checks
+from scenarist.flows.template_checks import custom_metric_names
 from scenarist.project.config_checks import format_location
 from scenarist.reporters.specs import (
     SPECIAL_ATTACHMENTS,
@@ -180,7 +186,8 @@ def builtin_templates() -> list[str]:
 
 
 class _SampleMetrics(dict):
-    """Metrics of the sample evaluation: any metric name reads as a number."""
+    """Metrics of the sample evaluation: any metric name reads as a number (the names were
+    checked statically before rendering)."""
 
     def __missing__(self, key: str) -> float:
         return 0.5
@@ -222,14 +229,19 @@ def reporter_problems(project: Any) -> list[ConfigProblem]:
     """Every reporter problem found without running: template files missing, syntax errors,
     variables the run does not define, payloads that are not JSON, unknown or non-mail
     connections, duplicate reporter names."""
+    from scenarist.project.sections import Unchecked
+
     file = str(project.file or "")
     problems: list[ConfigProblem] = []
+    metrics = custom_metric_names(project)
     for scenario, scenario_spec in project.scenarios.items():
         if not scenario_spec.reporters:
             continue
         variables = sample_variables(project, scenario)
         seen: set[str] = set()
         for i, spec in enumerate(scenario_spec.reporters):
+            if isinstance(spec, Unchecked):
+                continue
             loc = ("scenarios", scenario, "reporters", i)
 
             def problem(field: str | tuple, message: str, loc: tuple = loc) -> None:
@@ -240,8 +252,12 @@ def reporter_problems(project: Any) -> list[ConfigProblem]:
                 problem("name", f"duplicate reporter name {spec.name!r}; the name is part of "
                         "each message's idempotency key, so it must be unique in its scenario")
             seen.add(spec.name)
+            static = static_problems(spec, project.root, variables, metrics)
+            for field, message in static:
+                problem(field, message)
             try:
-                render_content(spec, project.root, variables)
+                if not static:  # else rendering the sample reports the same names again
+                    render_content(spec, project.root, variables)
                 if spec.notify_recovery:
                     recovered = {**variables, "alert": {**variables["alert"], "kind": "recovery",
                                                         "recovered": ["sample check"]},
@@ -253,6 +269,26 @@ def reporter_problems(project: Any) -> list[ConfigProblem]:
             if isinstance(spec, MailReporterSpec):
                 _mail_problems(project, spec, variables, problem)
     return problems
+
+
+def static_problems(spec: ReporterOptions, root: Path | None, variables: Mapping[str, Any],
+                    metrics: set[str]) -> list[tuple[str, str]]:
+    """(field, message) of every name a template of `spec` reads that the run does not define,
+    in any branch (`scenarist.flows.template_checks`); templates that cannot be found or
+    parsed are left to rendering, which says so."""
+    found = []
+    for field, inline, file, html in template_fields(spec):
+        env = environment(root, html)
+        try:
+            source = inline if inline is not None else env.loader.get_source(env, file or "")[0]
+            tree = env.parse(source)
+        except jinja2.TemplateError:
+            continue
+        where = file or repr(inline)
+        known = {*variables, *env.globals}
+        found += [(field, f"{message} (in {where})")
+                  for message in template_checks.problems(tree, known, custom_metrics=metrics)]
+    return found
 
 
 def _mail_problems(project: Any, spec: MailReporterSpec, variables: Mapping[str, Any],

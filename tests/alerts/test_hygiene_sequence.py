@@ -15,9 +15,10 @@ from scenarist.checks.outcome import Outcome, StepOutcome
 from scenarist.cli import app
 from scenarist.flows.context import RunContext
 from scenarist.flows.scenario import project_engine
-from scenarist.project.config import load_project, validate_project
+from scenarist.project.config import load_project
 from scenarist.stores.alert_state import alert_states
 from scenarist.stores.outbox import outbox_messages
+from scenarist.validation import validate_project
 
 DRIFT, AUC = "data drift < 0.45", "auc above 0.7"
 OK, W, E = "OK", "WARNING", "ERROR"

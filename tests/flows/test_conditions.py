@@ -59,6 +59,17 @@ def test_expressions_are_sandboxed_and_strict():
     assert expression_names("a == 'x' and b.c > 1") == {"a", "b"}
 
 
+def test_a_single_equals_sign_says_use_double_equals():
+    with pytest.raises(ConfigError, match=r"got '='; use == to compare"):
+        expression_names("outcome = 'WARNING'")
+    with pytest.raises(ConfigError, match=r"use == to compare"):  # at run time too
+        evaluate_expression("stepOutcome_A = 'FAILED' or x", {"x": 1})
+    with pytest.raises(ConfigError) as info:  # another mistake: no == hint
+        expression_names("x +")
+    assert "==" not in str(info.value)
+    assert expression_names("f(a=1) and b <= 2 and c != 3") == {"f", "b", "c"}
+
+
 def test_unknown_run_condition():
     with pytest.raises(ConfigError, match="unknown run condition 'sometimes'"):
         should_run("sometimes", None, None, {})

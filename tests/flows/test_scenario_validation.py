@@ -9,7 +9,7 @@ import yaml
 
 from scenarist.errors import ConfigError
 from scenarist.flows.scenario import run_scenario
-from scenarist.project.config import load_project, validate_project
+from scenarist.validation import load_project, validate_project
 
 
 def _with_scenarios(project: Path, scenarios: dict, module: str | None = None) -> Path:
@@ -46,10 +46,12 @@ def test_every_scenario_mistake_is_reported_with_its_location(project_copy):
         "Pong": {"steps": [{"name": "H", "type": "run_scenario", "scenario": "Ping"}]},
     }, module="def present(context):\n    return None\n")
     problems = _problems(project_copy)
-    # the unknown step type stops the typed checks; report it, then fix it and look again
+    # the unknown step type does not stop the other checks: one pass reports them all
     assert "does not match any of the expected tags" in problems["scenarios.Monitor.steps[2]"]
     assert "'build_evaluation'" in problems["scenarios.Monitor.steps[2]"]
     assert "duplicate step name 'A'" in problems["scenarios.Monitor.steps[1].name"]
+    assert "stepOutcome_Nope" in problems["scenarios.Conditions.steps[0].when"]
+    assert "run_scenario cycle: Ping → Pong → Ping" in problems["scenarios.Ping"]
 
     _with_scenarios(project_copy, {
         "Conditions": {"steps": [

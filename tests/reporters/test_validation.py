@@ -10,8 +10,8 @@ from reporter_helpers import MONITOR, edit_project
 from typer.testing import CliRunner
 
 from scenarist.cli import app
-from scenarist.project.config import load_project, validate_project
 from scenarist.reporters.specs import MailReporterSpec, WebhookReporterSpec
+from scenarist.validation import load_project, validate_project
 
 LOC = f"scenarios.{MONITOR}.reporters[0]"
 
@@ -49,7 +49,7 @@ def test_an_undefined_variable_fails_validate(project_copy: Path):
     edit_project(project_copy, lambda d: _reporter(d).update(
         body="Drift in {{ scenarioNmae }}", body_template=None))
     message = _problems(project_copy)[f"{LOC}.body"]
-    assert "'scenarioNmae' is undefined" in message and "scenarioName" in message
+    assert "undefined variable 'scenarioNmae'; did you mean scenarioName?" in message
 
 
 def test_an_undefined_attribute_of_a_check_fails_validate(project_copy: Path):

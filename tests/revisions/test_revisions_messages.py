@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import yaml
 
 from scenarist.operations.revisions import RevisedEvaluation
-from scenarist.project.config import validate_project
 from scenarist.reporters.revision import VerdictChange, queue_revision_messages
 from scenarist.stores.database import connect
 from scenarist.stores.outbox import Message, QueuedMessage, enqueue, outbox_messages
+from scenarist.validation import validate_project
 
 
 class _Project:
