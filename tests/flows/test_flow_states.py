@@ -85,19 +85,17 @@ def test_a_failing_step_ends_in_a_failed_flow_run_naming_it(project):
     assert "RuntimeError: the source table is locked" in state.message
 
 
-def test_a_warning_scenario_is_completed_named_warning(project):
-    result = run_scenario(project, "Amber")
-    assert result.outcome is StepOutcome.WARNING
+@pytest.mark.parametrize(("scenario", "outcome", "name", "message"), [
+    ("Amber", StepOutcome.WARNING, "Warning", "step 'Soft bound' WARNING"),
+    ("Green", StepOutcome.SUCCESS, "Completed", None),
+])
+def test_warning_and_success_are_completed_states_named_after_them(project, scenario, outcome,
+                                                                    name, message):
+    result = run_scenario(project, scenario)
+    assert result.outcome is outcome
     state = _flow_run(result.run_id).state
-    assert state.type is StateType.COMPLETED and state.name == "Warning"
-    assert "step 'Soft bound' WARNING" in state.message
-
-
-def test_a_successful_scenario_is_plainly_completed(project):
-    result = run_scenario(project, "Green")
-    assert result.outcome is StepOutcome.SUCCESS
-    state = _flow_run(result.run_id).state
-    assert state.type is StateType.COMPLETED and state.name == "Completed"
+    assert state.type is StateType.COMPLETED and state.name == name
+    assert state.message == message if message is None else message in state.message
 
 
 def test_a_failed_nested_scenario_is_an_outcome_not_a_retried_crash(project):
