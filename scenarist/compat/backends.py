@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import numpy as np
 import pandas as pd
 
-from scenarist.deployments import Deployment, DeploymentListFilters, parse_duration
+from scenarist.deployments import Deployment, DeploymentListFilters
 from scenarist.errors import ConfigError, InputDataError, NotFoundError, StoreError
 
 STORE_ENV = "SCENARIST_STORE_URL"
@@ -142,9 +142,11 @@ class Http:
                            "in process with Client() on the store or `scenarist deployments "
                            "list`")
 
-    def _window(self, deployment_id: str, what: str, window: dict[str, Any]) -> Any:
+    def _window(self, deployment_id: str, what: str, window: dict[str, Any], **extra: Any
+                ) -> Any:
         params = {k: _iso(v) if k in ("start", "end") else v for k, v in window.items()
                   if v is not None and k != "batches"}
+        params.update(extra)
         if window.get("batches"):
             params["batch"] = window["batches"]
         return self._call("GET", f"/deployments/{deployment_id}/{what}", params=params)
@@ -154,43 +156,23 @@ class Http:
 
     def service_stats_over_time(self, deployment_id: str, metric: str, bucket_size: str,
                                 **window: Any) -> pd.Series:
-        buckets = self._buckets(deployment_id, bucket_size, window)
-        values = [_number(self.service_stats(deployment_id, **{**window, "start": s, "end": e}
-                                             )[metric]) for s, e in buckets]
+        answer = self._window(deployment_id, "serviceStatsOverTime", window,
+                              metric=metric, bucket_size=bucket_size)
+        values = [_number(b["value"]) for b in answer["buckets"]]
         return pd.Series([math.nan if v is None else v for v in values], dtype=float,
-                         index=pd.DatetimeIndex([s for s, _ in buckets], name="start"),
-                         name=metric)
+                         index=_starts(answer["buckets"]), name=metric)
 
     def accuracy(self, deployment_id: str, **window: Any) -> dict[str, Any]:
         return self._window(deployment_id, "accuracy", window)
 
     def accuracy_over_time(self, deployment_id: str, metrics: list[str], bucket_size: str,
                            **window: Any) -> pd.DataFrame:
-        rows = []
-        buckets = self._buckets(deployment_id, bucket_size, window)
-        for start, end in buckets:
-            result = self.accuracy(deployment_id, **{**window, "start": start, "end": end})
-            values = {m: _number(result["metrics"].get(m)) for m in metrics}
-            rows.append({**{m: math.nan if v is None else v for m, v in values.items()},
-                         "labelled": int(result["labelled"])})
-        return pd.DataFrame(rows, index=pd.DatetimeIndex([s for s, _ in buckets],
-                                                         name="start"))
-
-    def _buckets(self, deployment_id: str, bucket_size: str, window: dict[str, Any]
-                 ) -> list[tuple[datetime, datetime]]:
-        """The bucket windows of a query: the server resolves (and checks) the whole window;
-        each bucket is then asked for on its own, [start, min(start + size, end))."""
-        whole = self.service_stats(deployment_id, **window)
-        size = parse_duration(bucket_size)
-        if size < timedelta(hours=1) or size.total_seconds() % 3600:
-            raise InputDataError(f"bucket_size {bucket_size!r} must be a whole number of hours, "
-                                 "at least PT1H (e.g. 'PT1H', 'PT6H', 'P1D')")
-        start, end = _utc(whole["start"]), _utc(whole["end"])
-        edges = []
-        while start < end:
-            edges.append((start, min(start + size, end)))
-            start += size
-        return edges
+        answer = self._window(deployment_id, "accuracyOverTime", window, metric=metrics,
+                              bucket_size=bucket_size)
+        frame = pd.DataFrame([{m: b[m] for m in [*metrics, "labelled"]}
+                              for b in answer["buckets"]], index=_starts(answer["buckets"]))
+        frame[metrics] = frame[metrics].astype(float)  # null (no value) → NaN
+        return frame
 
     def target_drift(self, deployment_id: str, **window: Any) -> dict[str, Any]:
         return self._window(deployment_id, "targetDrift", window)
@@ -275,6 +257,10 @@ def _utc(value: Any) -> datetime:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.to_pydatetime()
+
+
+def _starts(buckets: list[dict[str, Any]]) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([_utc(b["start"]) for b in buckets], name="start")
 
 
 def _number(value: Any) -> float | int | None:

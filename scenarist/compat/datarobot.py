@@ -20,7 +20,7 @@ service_stats.py, data_drift.py, accuracy.py, enums.py): `Client`, `Deployment.g
 Differences: a model is not an id in a project but a model object (`scenarist.load_model`,
 `scenarist.model_from_estimator`) or the path of a joblib file (wrapped with the deployment's
 target and type); `model_id`s are "<deployment id>:v<version>". Over HTTP the server answers
-reads (deployment, service stats, drift, accuracy; over-time queries ask once per bucket) and
+reads (deployment, service stats and accuracy, also over time, drift) and
 `replace_model(path)` (admin scope, served deployments); writing settings, listing and
 validating are in-process only. Calls with no meaning here raise `NotSupported`
 (a NotImplementedError) naming scenarist's equivalent.

@@ -9,6 +9,8 @@
     GET  /deployments/{id}/serviceStats                 read     same as get_service_stats
     GET  /deployments/{id}/featureDrift | targetDrift   read     same as get_feature/target_drift
     GET  /deployments/{id}/accuracy                     read     same as get_accuracy
+    GET  /deployments/{id}/serviceStatsOverTime         read     get_service_stats_over_time
+    GET  /deployments/{id}/accuracyOverTime             read     get_accuracy_over_time_frame
     POST /deployments/{id}/model                        admin    replace the served model
 
 Every endpoint but /health needs `Authorization: Bearer <API key>` with the endpoint's scope
@@ -30,11 +32,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -265,6 +267,31 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         return _clean({"start": result.start, "end": result.end, "metrics": result.metrics,
                        "labelled": result.labelled, "predictions": result.predictions,
                        "ready": result.readiness.ready, "reason": result.readiness.reason})
+
+    @app.get("/deployments/{deployment_id}/serviceStatsOverTime", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def service_stats_over_time(
+        deployment_id: str, window: Window, metric: str = "total_predictions",
+        bucket_size: Annotated[str, Query(description="ISO 8601, whole hours")] = "PT1H",
+    ) -> dict[str, Any]:
+        """One service metric per bucket of the window (get_service_stats_over_time)."""
+        series = Deployment.get(deployment_id, url=server.url).get_service_stats_over_time(
+            metric, bucket_size, **window)
+        return _clean({"metric": metric, "buckets": [
+            {"start": start, "value": value} for start, value in series.items()]})
+
+    @app.get("/deployments/{deployment_id}/accuracyOverTime", tags=["monitoring"],
+             dependencies=[authorize(Scope.READ)])
+    def accuracy_over_time(
+        deployment_id: str, window: Window,
+        metric: Annotated[list[str] | None, Query(description="Repeatable; default all")] = None,
+        bucket_size: Annotated[str, Query(description="ISO 8601, whole hours")] = "PT1H",
+    ) -> dict[str, Any]:
+        """Accuracy metrics and labelled rows per bucket (get_accuracy_over_time_frame)."""
+        frame = Deployment.get(deployment_id, url=server.url).get_accuracy_over_time_frame(
+            metric, bucket_size, **window)
+        return _clean({"metrics": [c for c in frame.columns if c != "labelled"], "buckets": [
+            {"start": start, **row} for start, row in frame.to_dict(orient="index").items()]})
 
     @app.post("/deployments/{deployment_id}/model", tags=["server"],
               dependencies=[authorize(Scope.ADMIN)])
