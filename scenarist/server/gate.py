@@ -64,6 +64,7 @@ class Guard:
 
     async def __call__(self, request: Request,
                        authorization: Annotated[str | None, Header()] = None) -> ApiKey:
+        # `authorization` only documents the header in OpenAPI; GuardedRoute checked it
         checked = getattr(request.state, "api_key", None)
         return checked if checked is not None else self.check(request)
 

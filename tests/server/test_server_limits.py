@@ -52,7 +52,7 @@ def chunked_post(port: int, path: str, headers: dict[str, str], total: int
             while sent < total and not select.select([sock], [], [], 0)[0]:
                 sock.sendall(piece)
                 sent += len(BLOCK)
-            else:
+            if sent >= total:
                 sock.sendall(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed: its answer is read below
