@@ -212,6 +212,8 @@ class DeepchecksModelVersionClient:
                   prediction_probas: Any = None, labels: Sequence[Any] | None = None,
                   samples_per_send: int = SAMPLES_PER_SEND) -> None:
         ids = [str(i) for i in sample_ids]
+        if samples_per_send < 1:
+            raise InputDataError("samples_per_send must be at least 1")
         if data is None or predictions is None:
             raise NotSupported("scenarist logs a prediction with its features: pass data= and "
                                "predictions=; send late labels with model.log_batch_labels()")
@@ -225,8 +227,6 @@ class DeepchecksModelVersionClient:
         self._chunks.append({"ids": ids, "frame": frame, "ts": stamps, "pred": values,
                              "proba": probas, "labels": None if labels is None
                              else list(labels)})
-        if samples_per_send < 1:
-            raise InputDataError("samples_per_send must be at least 1")
         while self.pending >= samples_per_send:
             self._send(samples_per_send)
 

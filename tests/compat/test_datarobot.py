@@ -203,3 +203,39 @@ def test_enums_mirror_datarobot():
     assert dr.MODEL_REPLACEMENT_REASON.DATA_DRIFT == "DATA_DRIFT"
     assert dr.construct_duration_string(days=1, hours=6) == "P1DT6H"
     assert pd.Timedelta(dr.BUCKET_SIZE.P7D) == pd.Timedelta(days=7)
+
+
+def test_regression_accuracy_uses_datarobot_names_and_units(tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    from scenarist import model_from_estimator
+
+    frame = training_frame(400, seed=3)
+    frame["y"] = 3 * frame["x1"] - frame["x2"] + 10
+    estimator = LinearRegression().fit(frame[["x1", "x2"]], frame["y"] + 0.5)
+    model = model_from_estimator(estimator, target="y", type="regression", name="reg")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    native = Deployment.create(model, "Regression v1", reference=frame, url=url)
+    rows = training_frame(120, seed=4)
+    rows["y"] = 3 * rows["x1"] - rows["x2"] + 10
+    pred, _ = model.predict(rows)
+    ids = [f"r{i}" for i in range(120)]
+    native.log_batch(ids, pd.Timestamp(DAY[0]).timestamp() + np.arange(120) * 600.0,
+                     rows[["x1", "x2"]], pred)
+    native.log_labels(ids, rows["y"])
+    dr.Client(endpoint=url)
+    deployment = dr.Deployment.get(native.id)
+    accuracy = deployment.get_accuracy(start_time=DAY[0], end_time=DAY[1])
+    metrics = native.get_accuracy(*DAY).metrics
+    assert deployment.model["target_type"] == "Regression"
+    assert accuracy["RMSE"] == metrics["rmse"] and accuracy["R Squared"] == metrics["r2"]
+    assert accuracy["MAPE"] == pytest.approx(metrics["mape"] * 100)  # percent, as DataRobot
+    assert set(accuracy.metrics) == {"RMSE", "MAE", "MAPE", "R Squared"}
+    over_time = deployment.get_accuracy_over_time(start_time=DAY[0], end_time=DAY[1],
+                                                  bucket_size="PT12H")
+    assert over_time.metric == dr.ACCURACY_METRIC.RMSE  # the default for regression
+    assert list(over_time.bucket_values.values()) == native.get_accuracy_over_time(
+        "rmse", "PT12H", *DAY).tolist()
+    assert over_time.summary["value"] == metrics["rmse"]
+    with pytest.raises(NotSupported, match="'AUC' is not computed for a regression model"):
+        deployment.get_accuracy_over_time(metric=dr.ACCURACY_METRIC.AUC)
