@@ -195,3 +195,35 @@ def test_browser_draws_every_tab_without_console_errors(page, fraud_deployment):
     tab.goto(f"/deployments/{fraud_deployment.id}?tab=drift&compute=1")
     tab.wait_for_function("document.querySelectorAll('.chart .main-svg').length >= 1")
     assert tab.locator("#drift-table tbody tr").count() == len(fraud_deployment.model.features)
+
+
+def test_drift_tab_reads_the_evaluation_store_fed_by_the_deployment(deployments_db,
+                                                                   fraud_deployment, tmp_path):
+    import json
+
+    url, _ = deployments_db
+    (tmp_path / "scenarist.yaml").write_text(
+        "project: production\n"
+        f"connections:\n  store: {{url: \"{url}\"}}\n"
+        f"evaluation_stores:\n  fraud_prod: {{deployment: {fraud_deployment.id}}}\n")
+    for name in ("May run", "June run"):
+        fraud_deployment.evaluate("fraud_prod", batch=name)
+    latest = Deployment.get(fraud_deployment.id, url=url)
+    from scenarist.stores.evaluation_store import EvaluationStore
+
+    table = EvaluationStore.open("fraud_prod", url).get("June run").feature_table()
+    from fastapi.testclient import TestClient
+
+    from scenarist.console import create_console
+
+    with TestClient(create_console(tmp_path)) as client:
+        page = client.get(f"/deployments/{latest.id}?tab=drift")
+    assert page.status_code == 200
+    assert "fraud_prod" in page.text and "June run" in page.text
+    rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">", page.text)
+    assert rows == list(table["psi"].sort_values(ascending=False).index)
+    figures = [json.loads(f) for f in re.findall(
+        r'<script type="application/json" class="figure"[^>]*>(.*?)</script>', page.text, re.S)]
+    over_time = figures[1]["data"]
+    assert [t["name"] for t in over_time] == rows[:len(over_time)]
+    assert all(t["x"] == ["May run", "June run"] for t in over_time)

@@ -41,17 +41,7 @@ ERROR_RATE_FAILING = 0.05  # service health: failing at ≥ 5% errors, at risk a
 def deployments_url(request: Request) -> str | None:
     """The deployments' store, chosen as `scenarist deployments` chooses it: `--url`, else
     the project's `store` connection, else $SCENARIST_STORE_URL, else the default SQLite file."""
-    state = console_state(request)
-    if state.deployments_url:
-        return state.deployments_url
-    project = state.project_or_none()
-    if project is not None:
-        from scenarist.stores.database import resolve_url
-
-        connection = project.connections.get("store")
-        url = connection.resolved_url() if connection else None
-        return resolve_url(url, project.root).render_as_string(hide_password=False)
-    return os.environ.get("SCENARIST_STORE_URL") or None
+    return console_state(request).deployments_db() or os.environ.get("SCENARIST_STORE_URL")
 
 
 def service_health(stats: Any) -> str:
@@ -256,7 +246,7 @@ def _stored_drift(request: Request, dep: Any):
     names = [name for name, spec in (project.evaluation_stores.items() if project else ())
              if getattr(spec, "deployment", None) == dep.id]
     for name in names:
-        store = EvaluationStore.open(name, dep._engine.url.render_as_string(hide_password=False))
+        store = EvaluationStore.open(name, deployments_url(request))
         latest = store.latest()
         if latest is None:
             continue
