@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from scenarist.errors import InputDataError
+from scenarist.metrics.drift_stats import DECILES
 
 FINE_BINS = 100
 KLL_K = 200
@@ -48,7 +49,7 @@ def fine_probabilities() -> np.ndarray:
     """The quantile levels of the fine edges: 0.01 … 0.99, with the deciles computed exactly as
     `drift_stats.quantile_bins` computes them (so decile edges are bit-identical)."""
     probs = np.linspace(0.0, 1.0, FINE_BINS + 1)[1:-1]
-    probs[FINE_BINS // 10 - 1 :: FINE_BINS // 10] = np.linspace(0.0, 1.0, 11)[1:-1]
+    probs[FINE_BINS // 10 - 1 :: FINE_BINS // 10] = DECILES
     return probs
 
 

@@ -15,9 +15,9 @@ batch's shares in fine bin i)
                        edges, within ε_ref + ε_cur + 0.001 of D with 99% confidence each
                        (ε = `profile.rank_error()`).
     ks_pvalue          the p-value of ks_statistic at the effective size n = n_ref·n_cur /
-                       (n_ref + n_cur): scipy's kstwo.sf below n = 10,000 (as drift_stats),
-                       its limit kstwobign.sf(√n·D) above (vectorised over columns; the two
-                       differ by O(1/√n) relative).
+                       (n_ref + n_cur), by drift_stats.ks_asymptotic_pvalue's rule (vectorised
+                       over columns): scipy's kstwo.sf, or its limit kstwobign.sf(√n·D) where
+                       n > 10,000 and n·D² ≥ 2.2 (the two differ by O(1/√n) relative).
     wasserstein        Σ_i |∫_bin i (F_ref − F_cur) dx| over the fine bins (closed by the
                        batches' minimum and maximum) / max(std_ref, 0.001). Each bin's integral
                        is exact (from the bins' sums), so this is a lower bound of the exact
@@ -45,13 +45,18 @@ from scipy import special, stats
 
 from scenarist.errors import InputDataError
 from scenarist.metrics.drift import AUTO_SMALL_REFERENCE, METHODS, FeatureDrift, drift_share
-from scenarist.metrics.drift_stats import PSI_EPSILON, WASSERSTEIN_MIN_NORM, categorical_stats
+from scenarist.metrics.drift_stats import (
+    KS_LIMIT_MIN_ND2,
+    KS_LIMIT_N,
+    PSI_EPSILON,
+    WASSERSTEIN_MIN_NORM,
+    categorical_stats,
+)
 from scenarist.metrics.multiple_testing import Correction, correct_drift
 from scenarist.profiles.profile import FINE_BINS, BatchProfile, merge_profiles
 
 _PER_DECILE = FINE_BINS // 10
 SKETCH_GRID = np.linspace(0.001, 0.999, 999)
-KS_LIMIT_N = 10_000  # effective sizes from which ks_pvalue uses the limiting distribution
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ def _numeric(
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.round(n_ref * n_cur / (n_ref + n_cur))
         p_values = special.kolmogorov(np.sqrt(n_eff) * ks)  # kstwobign.sf, vectorised
-    small = usable & (n_eff < KS_LIMIT_N)
+    small = usable & ((n_eff <= KS_LIMIT_N) | (n_eff * ks * ks < KS_LIMIT_MIN_ND2))
     if small.any():
         p_values[small] = stats.kstwo.sf(ks[small], n_eff[small])
     results = []

@@ -123,7 +123,12 @@ def test_numeric_statistics_equal_their_references(shape: str) -> None:
     assert result.kind == "numeric"
     assert set(result.stats) == {"ks_statistic", "ks_pvalue", "wasserstein", "psi", "js_distance"}
     assert result.stats["ks_statistic"] == close(ks.statistic)
-    assert result.stats["ks_pvalue"] == close(ks.pvalue)
+    n = round(r.size * c.size / (r.size + c.size))
+    if max(r.size, c.size) <= 10_000 or n * ks.statistic**2 < 2.2:  # scipy's own method
+        assert result.stats["ks_pvalue"] == close(ks.pvalue)
+    else:  # scipy's kstwo would sum n terms: the limiting distribution (docs/metrics.md)
+        assert result.stats["ks_pvalue"] == close(stats.kstwobign.sf(np.sqrt(n) * ks.statistic))
+        assert result.stats["ks_pvalue"] == pytest.approx(ks.pvalue, rel=2e-2)
     norm = max(np.std(r), 0.001)
     assert result.stats["wasserstein"] == close(stats.wasserstein_distance(r, c) / norm)
     assert result.stats["psi"] == close(numpy_psi(ref_hist, cur_hist))
@@ -399,3 +404,61 @@ def test_histograms_are_the_bins_the_statistics_used():
     counts = ref["c"].value_counts()
     for name, count in zip(categorical.bins[:-1], categorical.reference[:-1], strict=True):
         assert counts[name] == count
+
+
+# --- tied data: exact deciles, the KS p-value's distribution ----------------------------------
+
+
+def test_decile_edges_of_tied_integers_are_np_quantile_of_the_exact_deciles():
+    """(n_ref − 1)·p whole: the edge is the data value itself (np.quantile at 0.3, not at
+    0.30000000000000004, which lands just above it and moves its ties to the lower bin)."""
+    rng = np.random.default_rng(1)
+    ref, cur = rng.integers(0, 30, 1_001), rng.integers(0, 30, 1_001)
+    [result] = feature_drift(pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur}))
+    ref_hist, cur_hist = decile_histograms(ref.astype(float), cur.astype(float))
+    assert list(result.histogram.edges) == list(np.unique(np.quantile(ref, np.arange(1, 10) / 10)))
+    assert result.stats["psi"] == close(numpy_psi(ref_hist, cur_hist))
+    assert result.stats["js_distance"] == close(jensenshannon(ref_hist / 1_001, cur_hist / 1_001))
+
+    from scenarist.profiles import profile_batches, window_drift
+
+    current, reference = profile_batches(pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur}),
+                                         {"x": "numeric"})
+    [from_profiles] = window_drift(reference, [current]).features
+    assert from_profiles.stats["psi"] == pytest.approx(result.stats["psi"], rel=1e-12)
+    assert from_profiles.stats["js_distance"] == pytest.approx(result.stats["js_distance"],
+                                                               rel=1e-12)
+
+
+def _tied_large(rows: int, shift: float, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (np.sort(np.round(rng.normal(0, 10, rows))),
+            np.sort(np.round(rng.normal(shift, 10, rows))))
+
+
+def test_ks_pvalue_is_scipys_wherever_scipy_is_cheap():
+    """Exact up to 10,000 rows, and scipy's asymptotic kstwo.sf above while n·D² < 2.2."""
+    from scenarist.metrics.drift_stats import numeric_stats
+
+    for rows, shift in ((8_000, 0.3), (60_000, 0.02), (60_000, 0.0)):
+        ref, cur = _tied_large(rows, shift)
+        reference = stats.ks_2samp(ref, cur, method="auto")
+        assert rows <= 10_000 or rows / 2 * reference.statistic**2 < 2.2  # the cases hold
+        assert numeric_stats(ref, cur)["ks_pvalue"] == close(reference.pvalue)
+
+
+def test_ks_pvalue_of_a_large_sample_far_in_the_tail_is_the_asymptotic_one_and_cheap():
+    """Where scipy's kstwo sums Smirnov's series over n terms (n·D² ≥ 2.2), the limiting
+    Kolmogorov distribution: within 0.5% of scipy's value there, in far less time."""
+    import time
+
+    from scenarist.metrics.drift_stats import ks_asymptotic_pvalue
+
+    n_ref = n_cur = 1_000_000
+    n = n_ref * n_cur / (n_ref + n_cur)
+    for d in (np.sqrt(2.3 / n), np.sqrt(5 / n), np.sqrt(20 / n)):
+        start = time.perf_counter()
+        got = ks_asymptotic_pvalue(d, n_ref, n_cur)
+        assert time.perf_counter() - start < 0.05
+        assert got == close(stats.kstwobign.sf(d * np.sqrt(n)))
+        assert got == pytest.approx(stats.kstwo.sf(d, round(n)), rel=5e-3)
