@@ -1,10 +1,13 @@
 """`scenarist outbox list|retry|purge`: the reporters' messages waiting, failed or sent.
 
-    scenarist outbox list -p PROJECT            pending and failed messages (--all: sent too)
+    scenarist outbox list -p PROJECT            pending, sending and failed messages (--all: sent)
     scenarist outbox retry [ID…] -p PROJECT     deliver them now, waiting out retries (--wait)
     scenarist outbox purge [ID…] -p PROJECT     delete sent messages (--failed, --everything)
 
-`retry` exits 1 when a message is still undelivered, so a cron job or CI step notices.
+A message being sent is listed with its claim: `sending (claimed, lease until 23:14:05)`, or
+`sending (lease expired 3m ago)` when its sender died; `retry` takes expired claims at once and
+waits (within --wait) for live ones. It exits 1 when a message is still undelivered, so a cron
+job or CI step notices.
 """
 
 from __future__ import annotations
@@ -41,10 +44,11 @@ def list_messages(
     all_: Annotated[bool, typer.Option("--all", help="Include sent messages.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many, oldest first.")] = 200,
 ) -> None:
-    """Messages not delivered yet (pending, failed), oldest first."""
+    """Messages not delivered yet (pending, sending, failed), oldest first."""
     from scenarist.stores.outbox import outbox_messages
 
     loaded, engine = _project_and_engine(project)
+    now = datetime.now(timezone.utc)
     statuses = None if all_ else ("pending", "sending", "failed")
     messages = outbox_messages(engine, loaded.project, statuses=statuses, limit=limit)
     if not messages:
@@ -57,10 +61,29 @@ def list_messages(
     for m in messages:
         style = STATUS_STYLE.get(m.status, "dim")
         next_attempt = m.next_attempt_at.strftime("%H:%M:%S") if m.status == "pending" else ""
-        table.add_row(str(m.id), f"[{style}]{m.status}[/]", m.scenario, m.reporter,
+        table.add_row(str(m.id), f"[{style}]{_status(m, now)}[/]", m.scenario, m.reporter,
                       m.run_id[:8], str(m.attempts), m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                       next_attempt, m.last_error or "")
     out.print(table)
+
+
+def _status(message, now: datetime) -> str:
+    """`sending (claimed, lease until 23:14:05)` / `sending (lease expired 3m ago)`."""
+    if message.status != "sending":
+        return message.status
+    from scenarist.stores.outbox import CLAIM_LEASE
+
+    until = message.lease_until or (message.last_attempt_at or message.created_at) + CLAIM_LEASE
+    if until > now:
+        return f"sending (claimed, lease until {until:%H:%M:%S})"
+    return f"sending (lease expired {_ago((now - until).total_seconds())} ago)"
+
+
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size:.0f}{unit}"
+    return f"{seconds:.0f}s"
 
 
 @app.command("retry")
@@ -71,18 +94,30 @@ def retry(
     wait: Annotated[float, typer.Option(
         help="Seconds to keep retrying temporary failures (with backoff) before giving up.",
         min=0)] = 60.0,
+    lease: Annotated[float | None, typer.Option(
+        help="Seconds a claimed message is held before another sender may take it "
+             "(default: SCENARIST_OUTBOX_LEASE_SECONDS, else 600).", min=0.1)] = None,
 ) -> None:
-    """Deliver pending and failed messages now (a fresh attempt budget each)."""
+    """Deliver pending and failed messages, and those whose sender died (claim expired), now
+    (a fresh attempt budget each)."""
     from scenarist.reporters.delivery import deliver_pending
     from scenarist.stores.outbox import outbox_messages, requeue
 
     loaded, engine = _project_and_engine(project)
     count = requeue(engine, loaded.project, ids)
+    held = [m for m in outbox_messages(engine, loaded.project, statuses=("sending",))
+            if ids is None or m.id in ids]  # claimed by a live sender: waited for
+    if held:
+        err.print(f"{len(held)} message(s) being sent by another sender; waiting up to "
+                  f"{wait:g} s for its lease to expire")
+    count += len(held)
     if not count:
-        out.print("nothing to retry: no pending or failed message"
+        out.print("nothing to retry: no pending, failed or stranded message"
                   + (f" with id {', '.join(map(str, ids))}" if ids else ""))
         return
-    report = asyncio.run(deliver_pending(loaded, engine, ids=ids, wait_seconds=wait))
+    report = asyncio.run(deliver_pending(
+        loaded, engine, ids=ids, wait_seconds=wait,
+        lease=timedelta(seconds=lease) if lease is not None else None))
     out.print(f"{len(report.sent)} of {count} message(s) delivered")
     for message_id, note in report.sent.items():
         if note:

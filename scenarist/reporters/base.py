@@ -8,6 +8,9 @@ class (one `async def send(message)`) and `DeliveryError`.
 
 A reporter never talks to its server while a scenario runs: the run renders a `Message` into
 the outbox (`scenarist.stores.outbox`) and a sender delivers it (`scenarist.reporters.delivery`).
+A message from the outbox has a `delivery_id`, fixed when it was queued: a reporter sends it
+with every attempt (mail: the Message-ID; webhook: the Idempotency-Key), so a receiver can
+recognise the copy a crash between its acceptance and the outbox's record may cause.
 """
 
 from __future__ import annotations

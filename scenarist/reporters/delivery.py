@@ -3,11 +3,13 @@
     report = await deliver_pending(project, engine)                  # one pass over due messages
     report = await deliver_pending(project, engine, wait_seconds=60) # and wait out the backoff
 
-Each message is claimed (so two senders never both send it), its reporter is built from the
+One message at a time is claimed (so two senders never both send it, and a sender that dies
+strands only the message it held, until its lease expires), sent with the delivery id it was
+given when queued, and the outcome recorded before the next is claimed: sent; pending again
+after `retry_delay_seconds · 2^(attempt-1)` (a temporary failure); or failed (a permanent
+failure, or `max_attempts` spent) until `scenarist outbox retry`. Its reporter is built from the
 project's *current* spec (a fixed host or password applies to messages already queued; secrets
-are resolved now), and the outcome of the attempt is recorded: sent; pending again after
-`retry_delay_seconds · 2^(attempt-1)` (a temporary failure); or failed (a permanent failure, or
-`max_attempts` spent) until `scenarist outbox retry`.
+are resolved now). A pass attempts each message due when it started at most once.
 """
 
 from __future__ import annotations
@@ -61,25 +63,40 @@ def backoff(spec: ReporterOptions, attempt: int) -> timedelta:
 
 
 async def deliver_pending(project: Any, engine: Engine, *, ids: Sequence[int] | None = None,
-                          wait_seconds: float = 0.0) -> DeliveryReport:
-    """Deliver the project's due messages (or only `ids`). With `wait_seconds`, keep going —
-    sleeping until the next retry is due — until none is pending or the time is up."""
+                          wait_seconds: float = 0.0,
+                          lease: timedelta | None = None) -> DeliveryReport:
+    """Deliver the project's due messages (or only `ids`), one claim at a time, each under a
+    lease of `lease` (default `outbox.claim_lease()`). With `wait_seconds`, keep going —
+    sleeping until the next retry is due, or the lease of a message another sender holds
+    expires — until none is pending or claimed, or the time is up."""
     report = DeliveryReport()
+    lease = lease or outbox.claim_lease()
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
-        for record, message in outbox.claim_due(engine, project.project, ids=ids):
-            await _deliver_one(project, engine, record, message, report)
-        pending = [m for m in outbox.outbox_messages(engine, project.project,
-                                                     statuses=("pending",))
+        started = datetime.now(timezone.utc)
+        while claimed := outbox.claim_due(engine, project.project, ids=ids, lease=lease,
+                                          due_by=started):
+            for record, message in claimed:
+                await _deliver_one(project, engine, record, message, report)
+        waiting = [m for m in outbox.outbox_messages(engine, project.project,
+                                                     statuses=("pending", "sending"))
                    if ids is None or m.id in ids]
         remaining = deadline - asyncio.get_running_loop().time()
-        if not pending or remaining <= 0:
+        if not waiting or remaining <= 0:
             return report
         now = datetime.now(timezone.utc)
-        wait = min((m.next_attempt_at - now).total_seconds() for m in pending)
+        wait = min((_next_look(m) - now).total_seconds() for m in waiting)
         if wait > remaining:
             return report
         await asyncio.sleep(max(wait, 0.0))
+
+
+def _next_look(message: OutboxRecord) -> datetime:
+    """When a waiting message may be claimed: its next attempt, or its claim's expiry."""
+    if message.status == "pending":
+        return message.next_attempt_at
+    return message.lease_until or (message.last_attempt_at or message.created_at) + \
+        outbox.CLAIM_LEASE
 
 
 async def _deliver_one(project: Any, engine: Engine, record: OutboxRecord, message: Message,
@@ -88,11 +105,12 @@ async def _deliver_one(project: Any, engine: Engine, record: OutboxRecord, messa
     if spec is None:
         error = (f"reporter {record.reporter!r} is no longer in scenario {record.scenario!r} of "
                  "the project; restore it and `scenarist outbox retry`, or purge the message")
-        outbox.mark_failed(engine, record.id, error)
+        outbox.mark_failed(engine, record.id, error, lease_until=record.lease_until)
         report._settle(record.id, "failed", error)
         return
     try:
         reporter = await build_reporter(spec, project)
+        outbox.fault_point("before_send")
         note = await reporter.send(message)
     except DeliveryError as exc:
         _failed(engine, spec, record, str(exc), exc.temporary, report)
@@ -109,11 +127,11 @@ def _failed(engine: Engine, spec: ReporterOptions, record: OutboxRecord, error: 
     text = f"attempt {attempt}/{spec.max_attempts}: {error}"
     if temporary and attempt < spec.max_attempts:
         next_at = datetime.now(timezone.utc) + backoff(spec, attempt)
-        outbox.mark_retry(engine, record.id, text, next_at)
+        outbox.mark_retry(engine, record.id, text, next_at, lease_until=record.lease_until)
         report._settle(record.id, "retrying", text)
     else:
         reason = "" if temporary else " (permanent)"
-        outbox.mark_failed(engine, record.id, text + reason)
+        outbox.mark_failed(engine, record.id, text + reason, lease_until=record.lease_until)
         report._settle(record.id, "failed", text + reason)
 
 

@@ -108,7 +108,8 @@ class MailReporter(Reporter):
 
 def build_email(message: Message, sender: str) -> EmailMessage:
     """The MIME message: plain text, an HTML alternative when given, then the attachments.
-    Bcc recipients are envelope-only (no header)."""
+    Bcc recipients are envelope-only (no header). Its Message-ID is the message's delivery id
+    (a new one only for a message that did not come from the outbox)."""
     email = EmailMessage()
     email["From"] = sender
     if message.to:
@@ -117,7 +118,10 @@ def build_email(message: Message, sender: str) -> EmailMessage:
         email["Cc"] = ", ".join(message.cc)
     email["Subject"] = message.subject or ""
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    # the id the outbox fixed when the message was queued: every attempt (and the copy a crash
+    # after the server's 250 may cause) carries it, so the receiver can drop the copy
+    email["Message-ID"] = message.delivery_id or make_msgid(
+        domain=sender.rpartition("@")[2] or None)
     email.set_content(message.body)
     if message.html is not None:
         email.add_alternative(message.html, subtype="html")

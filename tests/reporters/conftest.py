@@ -169,6 +169,6 @@ def mail_project(project_copy: Path, smtp_server: SMTPServer) -> Path:
         data["connections"]["mail"] = {"host": "127.0.0.1", "port": smtp_server.port,
                                        "sender": "mlops@example.com"}
         reporter = data["scenarios"][MONITOR]["reporters"][0]
-        reporter.update(retry_delay_seconds=0.05, timeout_seconds=2)
+        reporter.update(retry_delay_seconds=0.05, timeout_seconds=30)  # generous: load
 
     return edit_project(project_copy, change)
