@@ -63,11 +63,11 @@ def test_a_mail_of_a_run_without_a_prefect_server_has_no_dead_url(project_copy: 
     )
 
     assert ran.returncode == 1, ran.stdout[-2000:] + ran.stderr[-2000:]  # Q4 warns
-    run_id = re.search(r"run `scenarist scenarios log ([0-9a-f-]{36})`", ran.stdout)[1]
     (mail,) = sink.messages
     body = mail.get_body(preferencelist=("plain",)).get_content()
     assert "data drift < 0.45: WARNING" in body
     assert "http" not in body  # no link to the ephemeral server that has stopped
+    run_id = re.search(r"run: run `scenarist scenarios log ([0-9a-f-]{36})`", ran.stdout)[1]
     assert f"Run: run `scenarist scenarios log {run_id}`" in body
     attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
     assert "/runs/flow-run/" not in attached["scenario.log"]
