@@ -202,3 +202,23 @@ def test_browser_runs_scenarios_and_alerts_pages_have_no_console_errors(page, co
         response = tab.goto(path)
         assert response.status == 200, path
         tab.wait_for_load_state("load")
+
+
+def test_a_project_without_runs_or_messages_shows_empty_pages(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from scenarist.console import create_console
+
+    (tmp_path / "scenarist.yaml").write_text(
+        "project: empty\nscenarios:\n  a/b <i>x</i>:\n    steps: []\n")
+    with TestClient(create_console(tmp_path)) as client:
+        runs = client.get("/runs")
+        alerts = client.get("/alerts")
+        scenarios = client.get("/scenarios")
+        slashed = client.get("/scenarios/a%2Fb%20%3Ci%3Ex%3C%2Fi%3E")
+    assert runs.status_code == alerts.status_code == scenarios.status_code == 200
+    assert "No scenario runs recorded yet" in runs.text
+    assert "The outbox is empty" in alerts.text
+    assert "a/b &lt;i&gt;x&lt;/i&gt;" in scenarios.text and "<i>x</i>" not in scenarios.text
+    assert slashed.status_code == 200 and "Never run" in slashed.text
+    assert 'action="/scenarios/a%2Fb%20%3Ci%3Ex%3C%2Fi%3E/run"' in slashed.text

@@ -46,7 +46,7 @@ def scenarios_page(request: Request):
     return render(request, "scenarios.html", scenarios=project.scenarios, last=last)
 
 
-@router.get("/scenarios/{scenario}", name="scenario")
+@router.get("/scenarios/{scenario:path}", name="scenario")
 def scenario_page(request: Request, scenario: str):
     from scenarist.stores.runs import scenario_runs
 
@@ -58,7 +58,7 @@ def scenario_page(request: Request, scenario: str):
                   prefix=VAR_PREFIX)
 
 
-@router.post("/scenarios/{scenario}/run", dependencies=ADMIN_POST, name="scenario_run")
+@router.post("/scenarios/{scenario:path}/run", dependencies=ADMIN_POST, name="scenario_run")
 def run_now(request: Request, scenario: str,
             form: Annotated[dict[str, str], Depends(form_data)]):
     project, _engine = project_store(request)
