@@ -12,15 +12,22 @@ labels, columns joined from secondary datasets) in its row order, plus the model
 content. The evaluation's details keep `snapshot = {file, sha256, rows, columns}`; the export
 checks the hash, so a snapshot changed or replaced on disk is an error, never a silent
 different answer. Identical batches share one file, which goes when the last evaluation that
-refers to it is deleted or replaced (or when the write of its evaluation fails).
+refers to it is deleted or replaced (or when the write of its evaluation fails). A process
+killed between the snapshot write and the commit cannot clean up: the next evaluation of a
+store with a snapshot folder sweeps it (`sweep_snapshots`), removing temporary files and
+snapshots no evaluation of the database refers to once they are older than `SNAPSHOT_GRACE`
+(1 hour; an evaluation owns its files for the seconds between writing and committing).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Collection, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +37,9 @@ import pandas as pd
 from scenarist.errors import InputDataError, NotFoundError, StoreError
 
 Format = Literal["parquet", "csv"]
+#: files of a snapshot folder that no evaluation refers to are removed once older than this
+SNAPSHOT_GRACE = timedelta(hours=1)
+_SNAPSHOT = re.compile(r"[0-9a-f]{64}\.parquet")
 PREDICTION = "prediction"
 PROBABILITY = "prediction_probability"
 
@@ -49,14 +59,16 @@ def write_snapshot(folder: Path | str, model: Any, current: pd.DataFrame,
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".parquet.tmp")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix="tmp", suffix=".parquet.tmp")
         os.close(handle)
         try:
             rows.to_parquet(temporary, index=False)
+            pause_point("snapshot_temporary")
             digest = _sha256(Path(temporary))
             target = folder / f"{digest}.parquet"
             if target.exists():
                 os.unlink(temporary)
+                os.utime(target)  # in use again: young, so no sweep removes it before commit
             else:
                 os.replace(temporary, target)
         except BaseException:
@@ -68,6 +80,41 @@ def write_snapshot(folder: Path | str, model: Any, current: pd.DataFrame,
                          "writable, or set `keep_rows: false` on the store") from exc
     return {"file": str(target.resolve()), "sha256": digest, "rows": len(rows),
             "columns": [str(c) for c in rows.columns]}
+
+
+def sweep_snapshots(folder: Path | str, referenced: Collection[str]) -> list[Path]:
+    """Remove what killed evaluations left in a snapshot folder: temporary files
+    (`tmp*.parquet.tmp`) and snapshots whose SHA-256 is not in `referenced`, once older than
+    `SNAPSHOT_GRACE`. A running evaluation owns its files only between the temporary write and
+    its commit (seconds); the grace leaves those alone, and an existing snapshot an evaluation
+    re-uses is touched when it does. Returns the files removed."""
+    cutoff = time.time() - SNAPSHOT_GRACE.total_seconds()
+    removed = []
+    for path in Path(folder).iterdir() if Path(folder).is_dir() else []:
+        name = path.name
+        stray = (name.startswith("tmp") and name.endswith(".parquet.tmp")) or (
+            _SNAPSHOT.fullmatch(name) is not None and name.removesuffix(".parquet")
+            not in referenced)
+        try:
+            if stray and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove: the next sweep tries again
+    return removed
+
+
+def pause_point(name: str) -> None:
+    """A test hook, a no-op unless SCENARIST_PAUSE_AT=<name>: then the process writes its pid to
+    the file SCENARIST_PAUSE_FILE names and waits there forever, so a test can kill -9 it at
+    exactly this point (tests/stores/test_snapshot_crash.py). Points: "snapshot_temporary" (the
+    rows written to the temporary file), "snapshot_written" (the snapshot in place, its
+    evaluation not yet committed)."""
+    if os.environ.get("SCENARIST_PAUSE_AT") != name:
+        return
+    Path(os.environ["SCENARIST_PAUSE_FILE"]).write_text(str(os.getpid()))
+    while True:
+        time.sleep(1)
 
 
 def read_snapshot(snapshot: Mapping[str, Any] | None, what: str) -> pd.DataFrame:

@@ -121,9 +121,11 @@ class EvaluationStore:
         if details:
             computed = replace(computed, details={**computed.details, **details})
         if snapshot_dir is not None:
-            from scenarist.operations.export import write_snapshot
+            from scenarist.operations.export import pause_point, sweep_snapshots, write_snapshot
 
+            sweep_snapshots(snapshot_dir, self._kept_snapshots())  # what killed runs left
             kept = write_snapshot(snapshot_dir, model, current, reference)
+            pause_point("snapshot_written")
             computed = replace(computed, details={**computed.details, "snapshot": kept})
         try:
             return self.record(
@@ -222,6 +224,13 @@ class EvaluationStore:
                 conn.execute(delete(metric_values).where(metric_values.c.evaluation_id == found.id))
                 conn.execute(delete(evaluations).where(evaluations.c.id == found.id))
         self._release_snapshot((found.details or {}).get("snapshot"))
+
+    def _kept_snapshots(self) -> set[str]:
+        """The SHA-256 of every snapshot an evaluation refers to, in any store of this
+        database (stores may share a snapshot folder when evaluated from Python)."""
+        digest = evaluations.c.details[("snapshot", "sha256")].as_string()
+        with self._engine.connect() as conn:
+            return set(conn.execute(select(digest).where(digest.is_not(None))).scalars())
 
     def _release_snapshot(self, snapshot: Mapping[str, Any] | None) -> None:
         """Remove a kept-rows file (`scenarist.operations.export`) that no evaluation of this store
