@@ -38,10 +38,8 @@ def _repr(result: Any, *middle: Any) -> str:
     return f"{type(result).__name__}({' | '.join(map(str, parts))})"
 
 
-class ServiceStats:
-    """`metrics`: totalPredictions, totalRequests, slowRequests, executionTime (median request
-    time, ms; `execution_time_quantile=0.9` gives the p90), serverErrorRate (failed / all
-    requests: scenarist does not tell user errors from server errors)."""
+class _WindowMetrics:
+    """What ServiceStats and Accuracy share: the window, the metrics dict and the model."""
 
     def __init__(self, period: dict | None = None, metrics: dict | None = None,
                  model_id: str | None = None):
@@ -51,6 +49,12 @@ class ServiceStats:
 
     def __repr__(self) -> str:
         return _repr(self)
+
+
+class ServiceStats(_WindowMetrics):
+    """`metrics`: totalPredictions, totalRequests, slowRequests, executionTime (median request
+    time, ms; `execution_time_quantile=0.9` gives the p90), serverErrorRate (failed / all
+    requests: scenarist does not tell user errors from server errors)."""
 
     def __getitem__(self, item: str) -> Any:
         return self.metrics.get(item)
@@ -223,19 +227,10 @@ def _psi_only(metric: str | None) -> None:
                            "give ks, wasserstein, psi, jensenshannon, chisquare and z scores")
 
 
-class Accuracy:
+class Accuracy(_WindowMetrics):
     """`metrics[name]` = {"value", "baseline_value" (on the reference rows), "percent_change"};
     `accuracy["AUC"]` is the value. MAPE is in percent, as DataRobot's (scenarist's own API
     keeps the fraction)."""
-
-    def __init__(self, period: dict | None = None, metrics: dict | None = None,
-                 model_id: str | None = None):
-        self.period = period or {}
-        self.metrics = metrics or {}
-        self.model_id = model_id
-
-    def __repr__(self) -> str:
-        return _repr(self)
 
     def __getitem__(self, item: str) -> Any:
         return (self.metrics.get(item) or {}).get("value")
