@@ -1,8 +1,9 @@
 """Console pages: the outbox — every reporter message with its status, attempts and last error.
 
     GET  /alerts[?status=pending|sending|sent|failed|all]
-    POST /alerts/retry      ids (default: every pending and failed one): due now with a fresh
-                            attempt budget, then one delivery attempt each (CSRF + admin)
+    POST /alerts/retry      ids (default: every pending and failed one, and every claim whose
+                            lease expired): due now with a fresh attempt budget, then one
+                            delivery attempt each (CSRF + admin)
     POST /alerts/purge      ids, or `what` = sent | failed | everything (CSRF + admin)
 
 The same functions as `scenarist outbox list|retry|purge`: `outbox_messages`, `requeue` +
@@ -12,6 +13,7 @@ The same functions as `scenarist outbox list|retry|purge`: `outbox_messages`, `r
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -38,8 +40,20 @@ def alerts_page(request: Request, status: str = "all", message: str | None = Non
     every = outbox_messages(engine, project.project)
     counts = {s: sum(m.status == s for m in every) for s in STATUSES}
     shown = [m for m in every if status == "all" or m.status == status]
+    leases = {m.id: claim_expiry(m) for m in every if m.status == "sending"}
+    now = datetime.now(timezone.utc)
     return render(request, "alerts.html", messages=list(reversed(shown))[:SHOWN], counts=counts,
-                  status=status, statuses=STATUSES, message=message, total=len(every))
+                  status=status, statuses=STATUSES, message=message, total=len(every),
+                  leases=leases, stranded={i for i, until in leases.items() if until <= now})
+
+
+def claim_expiry(message) -> datetime:
+    """When the claim of a `sending` message ends: its lease, or for a claim taken before
+    leases were stored, its last attempt + CLAIM_LEASE (as `scenarist outbox list`). After
+    that, Retry takes it: its sender died."""
+    from scenarist.stores.outbox import CLAIM_LEASE
+
+    return message.lease_until or (message.last_attempt_at or message.created_at) + CLAIM_LEASE
 
 
 @router.post("/alerts/retry", dependencies=ADMIN_POST, name="alerts_retry")
