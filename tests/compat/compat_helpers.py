@@ -4,10 +4,16 @@ The model and its data are the server tests' (tests/server/server_helpers.py, im
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 
@@ -18,19 +24,23 @@ from scenarist.deployments import Deployment  # noqa: E402
 
 T0 = pd.Timestamp("2024-05-01T00:00Z")
 DAY = ("2024-05-01T00:00Z", "2024-05-02T00:00Z")
-__all__ = ["DAY", "T0", "Monitored", "Served", "log_day", "small_model", "training_frame"]
+__all__ = ["DAY", "T0", "Monitored", "Served", "log_day", "serve_process", "small_model",
+           "training_frame"]
 
 
 @dataclass(frozen=True)
 class Monitored:
     url: str
-    deployment_id: str
+    deployment_id: str  # a day of traffic
+    swapped_id: str  # served by the test server with model.joblib; challenger.joblib beside
+    folder: Path
 
 
 @dataclass(frozen=True)
 class Served:
     base_url: str
-    token: str
+    token: str  # read + ingest, every deployment
+    admin: str  # admin, the swapped deployment only
 
 
 def log_day(deployment: Deployment, rows: int = 300, labelled: int = 200, seed: int = 5
@@ -49,3 +59,31 @@ def log_day(deployment: Deployment, rows: int = 300, labelled: int = 200, seed: 
                              pred[part], proba[part], request_ms=10.0 + start)
     deployment.log_errors([T0.timestamp() + 600])
     deployment.log_labels(ids[:labelled], frame["y"].iloc[:labelled])
+
+
+@contextmanager
+def serve_process(url: str, *options: str) -> Iterator[str]:
+    """`scenarist serve --url url [options]` as a real process on a free port of 127.0.0.1;
+    yields its base URL once /health answers, and stops it after."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "scenarist"), "serve", "--port", str(port),
+         "--url", url, *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "scenarist serve did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -3,15 +3,9 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
+import joblib
 import pytest
-from compat_helpers import Monitored, Served, log_day, small_model, training_frame
+from compat_helpers import Monitored, Served, log_day, serve_process, small_model, training_frame
 
 from scenarist.deployments import Deployment
 from scenarist.server.keys import create_key
@@ -24,32 +18,18 @@ def monitored(tmp_path_factory) -> Monitored:
     deployment = Deployment.create(small_model(), "Small v1", reference=training_frame(),
                                    url=url)
     log_day(deployment)
-    return Monitored(url, deployment.id)
+    swapped = Deployment.create(small_model(), "Swap me", reference=training_frame(), url=url)
+    for name, c in (("model", 1.0), ("challenger", 0.05)):
+        joblib.dump(small_model(c=c).estimator, folder / f"{name}.joblib")
+    return Monitored(url, deployment.id, swapped.id, folder)
 
 
 @pytest.fixture(scope="session")
 def served(monitored) -> Served:
-    """`scenarist serve --url <the store>` as a real process, and a read + ingest key."""
+    """`scenarist serve --url <the store>` as a real process serving the "Swap me" model, a
+    read + ingest key for every deployment and an admin key for "Swap me"."""
     _key, token = create_key("compat", ["read", "ingest"], ["*"], url=monitored.url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "scenarist"), "serve", "--port", str(port),
-         "--url", monitored.url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "scenarist serve did not start"
-            time.sleep(0.1)
-        yield Served(base, token)
-    finally:
-        process.terminate()
-        process.wait(10)
+    _key, admin = create_key("swap", ["admin"], [monitored.swapped_id], url=monitored.url)
+    served_model = f"{monitored.swapped_id}={monitored.folder / 'model.joblib'}"
+    with serve_process(monitored.url, "--model", served_model) as base:
+        yield Served(base, token, admin)

@@ -239,3 +239,19 @@ def test_regression_accuracy_uses_datarobot_names_and_units(tmp_path):
     assert over_time.summary["value"] == metrics["rmse"]
     with pytest.raises(NotSupported, match="'AUC' is not computed for a regression model"):
         deployment.get_accuracy_over_time(metric=dr.ACCURACY_METRIC.AUC)
+
+
+def test_replace_model_over_http_swaps_the_served_model(served, monitored):
+    dr.Client(endpoint=served.base_url, token=served.admin)
+    deployment = dr.Deployment.get(deployment_id=monitored.swapped_id)
+    assert deployment.model["version"] == 1
+    challenger = str(monitored.folder / "challenger.joblib")  # a file on the server's disk
+    deployment.replace_model(challenger, dr.MODEL_REPLACEMENT_REASON.SCORING_SPEED)
+    assert deployment.model["id"] == f"{monitored.swapped_id}:v2"
+    history = Deployment.get(monitored.swapped_id, url=monitored.url).get_model_history()
+    assert history.loc[2, "reason"] == "SCORING_SPEED"
+    with pytest.raises(NotSupported, match="path of a joblib file on the server's disk"):
+        deployment.replace_model(small_model(), dr.MODEL_REPLACEMENT_REASON.OTHER)
+    dr.Client(endpoint=served.base_url, token=served.token)  # read + ingest only
+    with pytest.raises(PermissionError, match="refused the API key.*admin"):
+        dr.Deployment.get(monitored.swapped_id).replace_model(challenger, "OTHER")
