@@ -10,7 +10,8 @@
 2. render its templates and capture its attachments into a `Message` (a template that fails
    at run time yields a plain fallback message saying so, rather than no message);
 3. queue every message in ONE transaction, keyed by run id + reporter name, so a retried or
-   re-run flow never queues an alert twice;
+   re-run flow never queues an alert twice; each gets its delivery id (Message-ID /
+   Idempotency-Key) there, which every delivery attempt of it carries;
 4. then (the run's outcome is already recorded) try to deliver the project's due messages once;
    failures stay in the outbox for `scenarist outbox retry` and are noted on the run record
    (a line in its log, a summary in its message). The scenario outcome never changes.

@@ -9,7 +9,8 @@ per alerting run and reporter lists all the checks the revision changed; a webho
 takes its preset's shape (generic JSON with the verdicts, Slack text, a Teams Adaptive Card).
 It is an ordinary outbox message — delivery, retries, `scenarist outbox list|retry` work as for
 any alert — whose run id is the original run's with `/r<revision>-<store and label digest>`,
-so revising twice never queues the same message twice. A reporter snoozed now
+so revising twice never queues the same message twice; like any message it gets its own
+delivery id (Message-ID / Idempotency-Key) when queued. A reporter snoozed now
 (`snooze_until`) gets none: the revision is still recorded and shown by `store revisions`.
 """
 
