@@ -189,8 +189,10 @@ class DeepchecksModelClient:
                                                   url=backend.url)
                     if d.label.startswith(prefix)}
         if not ids:
-            raise NotFoundError(f"model {self.name!r} has no version to label; create one with "
-                                "model.version(name, ...)")
+            how = ("name its versions first: get_model_version(model, version, deployment_id="
+                   "...)" if isinstance(backend, Http) else "create one with model.version("
+                   "name, ...)")
+            raise NotFoundError(f"model {self.name!r} has no version to label; {how}")
         return sorted(ids)
 
 
