@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
+from reporter_helpers import MONITOR, edit_project
 from typer.testing import CliRunner
 
 from scenarist.cli import app
@@ -14,17 +14,8 @@ from scenarist.errors import ConfigError
 from scenarist.flows.conditions import evaluate_expression
 from scenarist.validation import load_project, validate_project
 
-MONITOR = "Data drift monitor"
 STEP = f"scenarios.{MONITOR}.steps[1]"
 REPORTER = f"scenarios.{MONITOR}.reporters[0]"
-
-
-def _edit(root: Path, change) -> Path:
-    file = root / "scenarist.yaml"
-    data = yaml.safe_load(file.read_text())
-    change(data)
-    file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    return root
 
 
 def _problems(root: Path) -> dict[str, str]:
@@ -44,7 +35,7 @@ def test_one_pass_reports_an_unknown_key_a_bad_template_and_a_misspelt_condition
         _scenario(data)["reporters"][0]["body_template"] = "drift_warnnig.txt.j2"
         _scenario(data)["steps"][1]["when"] = "stepOutcome_Build_MSE == 'SUCCESS'"
 
-    _edit(project_copy, change)
+    edit_project(project_copy, change)
     problems = _problems(project_copy)
     assert "unknown key 'notifications'" in problems["notifications"]
     assert "template file 'drift_warnnig.txt.j2' not found" in problems[
@@ -66,7 +57,7 @@ def test_a_reporter_with_an_unknown_key_still_has_its_templates_checked(project_
         reporter["subject"] = "{{ scenarioNmae }}"
         data["evaluation_stores"]["the_MES"]["max_rows_per_side"] = "many"  # bad value
 
-    problems = _problems(_edit(project_copy, change))
+    problems = _problems(edit_project(project_copy, change))
     assert "unknown key 'subjcet'" in problems[REPORTER + ".subjcet"]
     assert "undefined variable 'scenarioNmae'; did you mean scenarioName?" in problems[
         f"{REPORTER}.subject"]
@@ -79,7 +70,7 @@ def test_template_names_are_checked_in_every_branch(project_copy):
     body = ('{% if quarter == "2017Q3" %}{{ scenarioNme }}{% endif %}\n'
             "drift {{ evaluation.metrics.data_drfit | fmt }}\n"
             '{{ evaluation.metrics.get("acu") }} {{ evaluation.lable }}\n')
-    _edit(project_copy, lambda d: _scenario(d)["reporters"][0].update(
+    edit_project(project_copy, lambda d: _scenario(d)["reporters"][0].update(
         body=body, body_template=None))
     message = _problems(project_copy)[f"{REPORTER}.body"]
     assert "undefined variable 'scenarioNme'; did you mean scenarioName?" in message
@@ -104,7 +95,7 @@ def test_known_metrics_pass_built_in_per_feature_intervals_and_custom(project_co
         _scenario(data)["reporters"][0].update(body=body, body_template=None)
         _scenario(data)["steps"][1]["when"] = "evaluation.metrics.approval_rate > 0.4"
 
-    assert validate_project(_edit(project_copy, change)) == []
+    assert validate_project(edit_project(project_copy, change)) == []
 
 
 UNSAFE = "''.__class__.__mro__"
@@ -119,7 +110,7 @@ def test_unsafe_expressions_outside_templates_fail_validate(project_copy):
         data["datasets"]["transactions_batch"]["path"] = (
             "data/transactions_{{ quarter.__init__.__globals__ }}.parquet")
 
-    problems = _problems(_edit(project_copy, change))
+    problems = _problems(edit_project(project_copy, change))
     refused = "which the sandbox refuses"
     assert "reads '__class__', " + refused in problems[f"{STEP}.when"]
     assert refused in problems[f"scenarios.{MONITOR}.steps[2].expressions.cls"]
@@ -130,7 +121,7 @@ def test_unsafe_expressions_outside_templates_fail_validate(project_copy):
 
 
 def test_a_single_equals_sign_is_named_with_its_location(project_copy):
-    _edit(project_copy, lambda d: _scenario(d)["reporters"][0].update(
+    edit_project(project_copy, lambda d: _scenario(d)["reporters"][0].update(
         when="stepOutcome_MES_Warn = 'WARNING'"))
     message = _problems(project_copy)[f"{REPORTER}.when"]
     assert "expected token ')', got '='; use == to compare" in message
