@@ -138,8 +138,8 @@ def test_labels_nobody_knows_and_unsupported_calls(tmp_path, served, monitored):
         remote.get_model_version("fraud", "v1")
     unnamed = remote.get_or_create_model("fraud")
     unnamed.log_label("p1", 1)
-    with pytest.raises(NotFoundError, match="no version to label; name its versions first: "
-                       "get_model_version\(model, version, deployment_id=...\)"):
+    with pytest.raises(NotFoundError, match=r"no version to label; name its versions first: "
+                       r"get_model_version\(model, version, deployment_id=...\)"):
         unnamed.send()
     with pytest.raises(Exception, match="no version 'v2' yet.*task_type="):
         dc_client.get_or_create_model("fraud").version("v2")
