@@ -1,10 +1,11 @@
 """The console's session, API-key login and CSRF protection.
 
-Every browser gets a signed session cookie (`scenarist_console`: HttpOnly, SameSite=Strict,
-Secure unless it is plain HTTP to a non-loopback host, where a browser would drop a Secure cookie —
-put TLS in front there). The cookie holds the CSRF token and, after a login, the API key's id and
-scopes; it is signed with HMAC-SHA256 and a secret drawn when the process starts, so a restart
-logs everyone out.
+Every browser gets a signed session cookie (`scenarist_console`: HttpOnly, SameSite=Strict, and
+Secure whenever the console is reached over HTTPS — a Secure cookie sent over plain HTTP would be
+dropped, so a console on a network address belongs behind TLS, e.g. a reverse proxy; uvicorn
+takes the scheme from its X-Forwarded-Proto). The cookie holds the CSRF token and, after a
+login, the API key's id and scopes; it is signed with HMAC-SHA256 and a secret drawn when the
+process starts, so a restart logs everyone out.
 
 When the console requires a key (it listens on a non-loopback address), every page but `/login`
 and `/static/…` answers 401 until a key of `scenarist serve` (`scenarist keys create … --scope
@@ -95,11 +96,9 @@ def session_of(request: Request) -> Session:
 
 
 def set_cookie(request: Request, response: Any, session: Session, secret: bytes) -> None:
-    plain_remote = (request.url.scheme == "http"
-                    and (request.url.hostname or "") not in LOOPBACK)
     response.set_cookie(COOKIE, encode(session, secret), max_age=SESSION_SECONDS,
                         path=request.scope.get("root_path") or "/", httponly=True,
-                        samesite="strict", secure=not plain_remote)
+                        samesite="strict", secure=request.url.scheme == "https")
 
 
 def local_path(request: Request) -> str:
