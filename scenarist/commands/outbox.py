@@ -12,7 +12,6 @@ job or CI step notices.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated
@@ -100,6 +99,8 @@ def retry(
 ) -> None:
     """Deliver pending and failed messages, and those whose sender died (claim expired), now
     (a fresh attempt budget each)."""
+    import asyncio
+
     from scenarist.reporters.delivery import deliver_pending
     from scenarist.stores.outbox import outbox_messages, requeue
 
