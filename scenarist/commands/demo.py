@@ -72,6 +72,7 @@ def demo(
         out.print("(the runs went through an ephemeral Prefect API, stopped when the demo exits; "
                   "start `prefect server start` and set PREFECT_API_URL to keep them in the "
                   "Prefect UI)")
+    out.print(f"open it in the console: scenarist ui -p {folder}", markup=False, highlight=False)
 
 
 @friendly_errors
