@@ -57,7 +57,7 @@ def test_server_down_for_20_alerting_runs_then_back(mail_project: Path, smtp_ser
     assert all("cannot reach SMTP server" in (r.last_error or "") for r in rows), rows
 
     smtp_server.start()
-    retried = CliRunner().invoke(app, ["outbox", "retry", "-p", str(mail_project), "--wait", "10"])
+    retried = CliRunner().invoke(app, ["outbox", "retry", "-p", str(mail_project), "--wait", "60"])
     assert retried.exit_code == 0, retried.output
     assert f"{RUNS} of {RUNS} message(s) delivered" in retried.output
     urls = _run_urls(smtp_server)
@@ -86,7 +86,7 @@ def test_a_server_answering_451_at_first(mail_project: Path, smtp_server):
     # a short backoff now (delivery reads the project's current spec): `retry` gets 451 for
     # five messages, waits, and delivers them on their second attempt
     edit_project(mail_project, lambda d: _reporter(d).update(retry_delay_seconds=0.05))
-    retried = CliRunner().invoke(app, ["outbox", "retry", "-p", str(mail_project), "--wait", "20"])
+    retried = CliRunner().invoke(app, ["outbox", "retry", "-p", str(mail_project), "--wait", "60"])
     assert retried.exit_code == 0, retried.output
     urls = _run_urls(smtp_server)
     assert len(urls) == RUNS and len(set(urls)) == RUNS  # exactly 20, none twice
