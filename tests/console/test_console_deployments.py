@@ -73,6 +73,8 @@ def test_drift_tab_computes_the_windows_drift_on_request_only(client, fraud_depl
 
 def test_unknown_tab_and_unknown_deployment_are_404_pages(client, fraud_deployment):
     assert client.get(f"/deployments/{fraud_deployment.id}?tab=nope").status_code == 404
+    bad = client.get(f"/deployments/{fraud_deployment.id}?start=yesterday")
+    assert bad.status_code == 400 and "top of an hour" in bad.text
     missing = client.get("/deployments/0000")
     assert missing.status_code == 404 and "no deployment with id" in missing.text
 

@@ -79,6 +79,7 @@ def test_scenarios_pages_list_scenarios_and_prefill_variables(client):
     page = client.get(f"/scenarios/{SCENARIO}")
     assert page.status_code == 200
     assert 'name="var.quarter" value="2017Q4"' in page.text
+    assert "Runs in the console&#39;s process" in page.text
     assert client.get("/scenarios/nope").status_code == 404
 
 
@@ -147,6 +148,8 @@ def test_run_now_goes_through_the_scenarios_prefect_deployment(client, console_s
             parameters={"project": ".", "scenario": SCENARIO, "variables": {},
                         "trigger": "quarterly"})
     try:
+        form = client.get(f"/scenarios/{SCENARIO}").text
+        assert f"Runs through its Prefect deployment {FLOW_NAME}/console-run-now" in form
         token = csrf_of(client, f"/scenarios/{SCENARIO}")
         started = client.post(f"/scenarios/{SCENARIO}/run",
                               data={"var.quarter": "2017Q2", "csrf_token": token})

@@ -84,7 +84,11 @@ def deployment_page(request: Request, deployment_id: str, tab: str = "service",
         return error_page(request, "Unknown tab", f"there is no tab {tab!r}",
                           f"choose one of {', '.join(TABS)}", status_code=404)
     dep = _deployment(request, deployment_id)
-    first, last = _window(dep, start, end)
+    try:
+        first, last = _window(dep, start, end)
+    except InputDataError as exc:
+        return error_page(request, "Bad window", str(exc), "give start and end as ISO times "
+                          "at the top of an hour, e.g. start=2024-05-01T00:00Z", status_code=400)
     context = TAB_READERS[tab](request, dep, first, last, compute)
     return render(request, "deployment.html", dep=dep, tab=tab, tabs=TABS, start=first,
                   end=last, message=message, has_reference=_has_reference(dep),

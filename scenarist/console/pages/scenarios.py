@@ -53,7 +53,16 @@ def scenario_page(request: Request, scenario: str):
     project, engine = project_store(request)
     spec = _spec(project, scenario)
     runs = scenario_runs(engine, scenario, RECENT_RUNS).to_dict("records")
+    try:
+        through = prefect_deployment(project, scenario)
+    except PrefectUnreachable as exc:
+        through = None
+        runs_where = str(exc)
+    else:
+        runs_where = (f"through its Prefect deployment {through}" if through
+                      else "in the console's process")
     return render(request, "scenario.html", name=scenario, spec=spec, runs=runs,
+                  runs_where=runs_where, through=through,
                   variables={k: _shown(v) for k, v in _defaults(project, spec).items()},
                   prefix=VAR_PREFIX)
 
