@@ -93,7 +93,7 @@ def backtest(project: Project | str | Path, store: str, checks: Sequence[str] | 
     current = project if isinstance(project, Project) else load_project(project)
     resolve_checks(current, [], store=store)  # the store must exist in the current project
     history = open_store(current, store)
-    evaluations = [history.get(label) for label in history.labels()]
+    evaluations = history.evaluations()  # the whole history in two queries
     source = current
     if bundle is not None:
         from scenarist.bundles.read import with_bundle_checks

@@ -320,6 +320,23 @@ class EvaluationStore:
         labels = self.labels()
         return self.get(labels[-1]) if labels else None
 
+    def evaluations(self) -> list[Evaluation]:
+        """Every evaluation with its metrics (of all rows), oldest first, read in two queries:
+        what `[store.get(label) for label in store.labels()]` returns, for replaying a history."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(evaluations).where(evaluations.c.store_id == self._id)
+                                .order_by(*_ORDER)).all()
+            values = conn.execute(
+                select(metric_values.c.evaluation_id, metric_values.c.metric,
+                       metric_values.c.feature, metric_values.c.value)
+                .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
+                .where(evaluations.c.store_id == self._id, _segment_is(None))
+                .order_by(metric_values.c.id)).all()
+        grouped: dict[int, list[Any]] = {}
+        for value in values:
+            grouped.setdefault(value.evaluation_id, []).append(value)
+        return [Evaluation.from_rows(self.name, row, grouped.get(row.id, [])) for row in rows]
+
     def labels(self) -> list[str]:
         """Labels of every evaluation, oldest first."""
         with self._engine.connect() as conn:
