@@ -5,7 +5,8 @@
 Writes the example project once (`scenarist init --example fraud`, 200 rows per quarter) into a
 temporary folder, then runs each command `--runs` times as a fresh subprocess, interleaved so
 that a burst of load on the machine hits every command alike, and prints the median and minimum
-wall time of each beside `python -c pass` (the interpreter's own start-up) from the same run.
+wall time of each beside `python -c pass` (the interpreter's own start-up) from the same run, and
+the median CPU time (user + system) of the child, which load on a shared machine inflates less.
 
 `--source DIR` runs the commands from another copy of the package (a folder holding
 `scenarist/`, e.g. `git archive COMMIT scenarist | tar -x -C DIR`) instead of the installed one,
@@ -15,6 +16,8 @@ to measure a before/after pair on the same machine in the same minute.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,11 +42,15 @@ def command(source: str | None) -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("scenarist") or "scenarist"]
 
 
-def wall_time(argv: list[str]) -> float:
-    """Seconds from spawn to exit of one run (its output discarded)."""
+def timed(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds from spawn to exit of one run (its output discarded); CPU is the
+    child's user + system time, which other load on the machine inflates far less."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -63,17 +70,19 @@ def main() -> None:
             "scenarist --version": [*scenarist, "--version"],
             "scenarist validate <demo>": [*scenarist, "validate", str(demo)],
         }
-        times: dict[str, list[float]] = {name: [] for name in cases}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
         for argv in cases.values():  # one warm-up each: file cache, .pyc
-            wall_time(argv)
+            timed(argv)
         for _ in range(runs):
             for name, argv in cases.items():
-                times[name].append(wall_time(argv))
+                times[name].append(timed(argv))
     print(f"{runs} runs each, {'source ' + args.source if args.source else 'installed'} "
-          f"scenarist, Python {sys.version.split()[0]}")
-    print(f"{'command':<28}{'median s':>10}{'min s':>10}")
+          f"scenarist, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'command':<28}{'median s':>10}{'min s':>10}{'median CPU s':>14}")
     for name, values in times.items():
-        print(f"{name:<28}{statistics.median(values):>10.3f}{min(values):>10.3f}")
+        walls, cpus = [w for w, _ in values], [c for _, c in values]
+        print(f"{name:<28}{statistics.median(walls):>10.3f}{min(walls):>10.3f}"
+              f"{statistics.median(cpus):>14.3f}")
 
 
 if __name__ == "__main__":
