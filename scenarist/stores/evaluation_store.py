@@ -348,8 +348,9 @@ class EvaluationStore:
                 ).scalars()
             )
 
-    def list(self) -> pd.DataFrame:
-        """One row per evaluation (oldest first): its facts and every dataset-level metric."""
+    def list(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per evaluation (oldest first): its facts and every dataset-level metric (only
+        `metrics`, when given: read through the metric index, a long history stays fast)."""
         with self._engine.connect() as conn:
             facts = pd.DataFrame(
                 conn.execute(
@@ -375,7 +376,8 @@ class EvaluationStore:
                            metric_values.c.value)
                     .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
                     .where(evaluations.c.store_id == self._id, metric_values.c.feature.is_(None),
-                           metric_values.c.segment.is_(None))
+                           metric_values.c.segment.is_(None),
+                           *([] if metrics is None else [metric_values.c.metric.in_(metrics)]))
                 ).all(),
                 columns=["id", "metric", "value"],
             )

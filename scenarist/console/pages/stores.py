@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from typing import Any
 
 import pandas as pd
@@ -25,9 +24,9 @@ from scenarist.stores.revisions import metric_key
 
 router = APIRouter()
 
-FACTS = ("evaluated_at", "time_start", "time_end", "model", "row_count")
 DEFAULT_METRICS = ("data_drift", "drift_share", "auc")
 MAX_CHOSEN = 12
+ROWS_SHOWN = 200  # the newest evaluations listed; `?all_rows=true` lists every one
 
 
 @router.get("/stores")
@@ -44,20 +43,23 @@ def store_list(request: Request):
 
 
 @router.get("/stores/{store}")
-def store_page(request: Request, store: str):
+def store_page(request: Request, store: str, all_rows: bool = False):
     project = access.project_of(request)
     history = access.open_named(project, store)
-    table = history.list()
+    labels = history.labels()
+    latest = history.get(labels[-1]) if labels else None
     checks = access.store_checks(project, store)
     outcomes = access.latest_outcomes(access.check_results(project, store))
-    dataset_metrics = [c for c in table.columns if c not in FACTS
-                       and not c.endswith((".lower", ".upper"))]
+    dataset_metrics = sorted(k for k in (latest.metrics if latest else {})
+                             if "[" not in k and not k.endswith((".lower", ".upper")))
     chosen, remember = _chosen(request, store, dataset_metrics, checks)
+    table = history.list(metrics=[f"{k}{side}" for k in chosen
+                                  for side in ("", ".lower", ".upper")])
     figures = [_figure(history, table, key, checks) for key in chosen]
-    latest = history.get(table.index[-1]) if len(table) else None
     response = render(
         request, "store.html", store=store, in_project=store in project.evaluation_stores,
-        rows=_rows(table, chosen, checks, outcomes), columns=[k for k in chosen if k in table],
+        rows=_rows(table, chosen, checks, outcomes, None if all_rows else ROWS_SHOWN),
+        total=len(table), columns=[k for k in chosen if k in table],
         checks=list(checks), chosen=chosen, dataset_metrics=dataset_metrics,
         other_metrics=_other_keys(latest, dataset_metrics), figures=figures)
     if remember is not None:
@@ -129,26 +131,18 @@ def _interval(history: Any, metric: str, feature: str | None, segment: str | Non
 
 
 def _rows(table: pd.DataFrame, chosen: list[str], checks: dict[str, Any],
-          outcomes: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
-    """One row per evaluation, newest first."""
-    shown = [k for k in chosen if k in table]
-    rows = []
-    for label, row in zip(table.index[::-1], table.iloc[::-1].itertuples(index=False),
-                          strict=True):
-        facts = row._asdict()
-        values = dict(zip(table.columns, row, strict=True))
-        rows.append({"label": label, "rows": facts["row_count"],
-                     "time": _when(values.get("time_start"), values.get("evaluated_at")),
-                     "values": [values[k] for k in shown],
-                     "outcomes": [outcomes.get((label, name), "") for name in checks]})
-    return rows
-
-
-def _when(start: Any, evaluated: Any) -> str:
-    moment = start if start is not None and not (isinstance(start, float) and math.isnan(start)) \
-        and not pd.isna(start) else evaluated
-    return "" if moment is None or pd.isna(moment) else pd.Timestamp(moment).strftime(
-        "%Y-%m-%d %H:%M")
+          outcomes: dict[tuple[str, str], str], limit: int | None) -> list[dict[str, Any]]:
+    """One row per evaluation, newest first (the newest `limit` when given), columns at once."""
+    newest = table.iloc[::-1] if limit is None else table.iloc[::-1].head(limit)
+    shown = [k for k in chosen if k in newest]
+    moments = pd.to_datetime(newest["time_start"].where(newest["time_start"].notna(),
+                                                        newest["evaluated_at"]), utc=True)
+    times = moments.dt.strftime("%Y-%m-%d %H:%M").fillna("").tolist()
+    values = newest[shown].to_numpy(dtype=float).tolist() if shown else [[]] * len(newest)
+    return [{"label": label, "rows": rows, "time": time, "values": row_values,
+             "outcomes": [outcomes.get((label, name), "") for name in checks]}
+            for label, rows, time, row_values in zip(newest.index, newest["row_count"].tolist(),
+                                                     times, values, strict=True)]
 
 
 def _other_keys(latest: Any, dataset_metrics: list[str]) -> list[str]:
