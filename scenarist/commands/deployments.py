@@ -284,6 +284,33 @@ def deployments_secondary(
     print_table(table)
 
 
+@app.command("compact")
+@friendly_errors
+def deployments_compact(
+    deployment: Annotated[str | None, typer.Argument(
+        help="Deployment id (see `deployments list`); or --all.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every active deployment.")] = False,
+    older_than: Annotated[float | None, typer.Option(
+        help="Compact hours that ended more than this many seconds ago (default: the "
+        "deployment's allowed lateness).")] = None,
+    url: UrlOption = None,
+    project: StoreProjectOption = None,
+) -> None:
+    """Merge the feature files of closed hours into one per (batch, hour); old days into one.
+
+    Readers are never disturbed (see scenarist.deployments.compaction)."""
+    from scenarist.deployments import Deployment, compact_all
+
+    if (deployment is None) == (not all_):
+        raise CommandLineError("give a deployment id or --all (not both)")
+    results = (compact_all(store_url(url, project), older_than) if all_ else
+               {deployment: Deployment.get(deployment, url=store_url(url, project))
+                .compact(older_than)})
+    for dep_id, result in results.items():
+        out.print(f"{dep_id}: {result.merged} merged file(s) from {result.files_retired} "
+                  f"small ones; {result.files_deleted} retired file(s) deleted")
+
+
 def _deployment(deployment_id: str, url: str | None, project: Path | None) -> Deployment:
     from scenarist.deployments import Deployment
 

@@ -7,6 +7,7 @@
 """
 
 from scenarist.deployments.batches import MonitoringBatch
+from scenarist.deployments.compaction import CompactionResult, compact_all
 from scenarist.deployments.deployment import Deployment, DeploymentListFilters
 from scenarist.deployments.drift import TargetDrift
 from scenarist.deployments.durations import construct_duration_string, parse_duration
@@ -24,6 +25,7 @@ from scenarist.deployments.settings import (
     BatchSettings,
     DeploymentSettings,
     DriftTrackingSettings,
+    IngestSettings,
     PredictionsDataCollection,
     PredictionWarningSettings,
     ServiceSettings,
@@ -35,11 +37,13 @@ __all__ = [
     "AlertDelaySettings",
     "AssociationIdSettings",
     "BatchSettings",
+    "CompactionResult",
     "Deployment",
     "DeploymentListFilters",
     "DeploymentSettings",
     "DriftTrackingSettings",
     "IngestResult",
+    "IngestSettings",
     "LabelReadiness",
     "LabelResult",
     "MonitoringBatch",
@@ -50,6 +54,7 @@ __all__ = [
     "ServiceSettings",
     "ServiceStats",
     "TargetDrift",
+    "compact_all",
     "construct_duration_string",
     "parse_duration",
 ]

@@ -32,6 +32,7 @@ from scenarist.deployments.durations import (
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.stores.database import database_errors
 from scenarist.stores.deployment_tables import (
+    feature_files,
     hourly,
     monitoring_batches,
     outcomes,
@@ -105,6 +106,9 @@ class MonitoringBatch:
         with database_errors(engine, f"delete batch {self.name!r}"), engine.begin() as conn:
             for table in (predictions, hourly, request_times, outcomes):
                 conn.execute(delete(table).where(*(table.c[k] == v for k, v in where.items())))
+            conn.execute(delete(feature_files).where(
+                feature_files.c.deployment_key == self._deployment.key,
+                feature_files.c.batch == self.id))
             conn.execute(update(monitoring_batches).where(monitoring_batches.c.key == self.key)
                          .values(deleted_at=datetime.now(timezone.utc), locked=True))
         self._deployment.files.delete_batch(self.id)

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from scenarist.deployments import (
     batches,
+    compaction,
     drift,
     evaluation,
     export,
@@ -47,7 +48,7 @@ from scenarist.deployments.settings import (
 )
 from scenarist.errors import ConfigError, NotFoundError
 from scenarist.stores.database import connect, database_errors, display_url
-from scenarist.stores.deployment_files import FeatureFiles, default_data_dir
+from scenarist.stores.deployment_files import FeatureFiles, default_data_dir, is_url
 from scenarist.stores.deployment_tables import deployment_models, deployments
 
 IMPORTANCE = ("LOW", "MODERATE", "HIGH", "CRITICAL")
@@ -82,7 +83,7 @@ class Deployment:
         self.status: str = row.status
         self.created_at: datetime = _utc(row.created_at)
         self.model_version: int = row.model_version
-        self.data_dir = Path(row.data_dir)
+        self.data_dir = row.data_dir if is_url(row.data_dir) else Path(row.data_dir)
         self.settings = DeploymentSettings.from_json(row.settings)
         self.reference_facts: dict[str, Any] = dict(row.reference or {})
         self.drift_health: str = row.drift_health
@@ -96,7 +97,7 @@ class Deployment:
 
     @property
     def files(self) -> FeatureFiles:
-        return FeatureFiles(self.data_dir, self.id)
+        return FeatureFiles(self.data_dir, self.id, self._engine, self.key)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -111,19 +112,24 @@ class Deployment:
         reference: pd.DataFrame | None = None,
         url: str | None = None,
         data_dir: Path | str | None = None,
+        data_url: str | None = None,
     ) -> Deployment:
-        """Register `model` (a LoadedModel); `reference` (training-like rows) enables drift."""
+        """Register `model` (a LoadedModel); `reference` (training-like rows) enables drift.
+        Feature data goes to `data_dir` (a folder) or `data_url` (any fsspec URL: s3://…)."""
         if not label or not str(label).strip():
             raise ConfigError("a deployment needs a non-empty label, e.g. 'Fraud model v1'")
         _check_importance(importance)
-        folder = Path(data_dir) if data_dir is not None else default_data_dir(url)
+        location = data_url if data_url is not None else data_dir
+        folder = (location if is_url(location or "") else Path(location) if location is not None
+                  else default_data_dir(url))
         if folder is None:
             raise ConfigError("a deployment on this store needs data_dir=<folder> for its "
                               "feature data (Parquet); only a SQLite file store has a default")
         info = ModelInfo.from_model(model, reference)
         engine = connect(url)
         deployment_id = secrets.token_hex(12)
-        files = FeatureFiles(folder.resolve(), deployment_id)
+        folder = folder if is_url(folder) else folder.resolve()
+        files = FeatureFiles(folder, deployment_id)
         facts: dict[str, Any] = {"model": info.to_json(), "rows": 0}
         if reference is not None:
             frame = reference_outputs(model, reference)
@@ -134,7 +140,7 @@ class Deployment:
             key = conn.execute(insert(deployments).values(
                 id=deployment_id, label=label, description=description, importance=importance,
                 status="active", created_at=now, updated_at=now, model_version=1,
-                data_dir=str(folder.resolve()), settings=DeploymentSettings().model_dump(
+                data_dir=str(folder), settings=DeploymentSettings().model_dump(
                     mode="json"), reference=facts, drift_health="unknown",
                 accuracy_health="unknown",
             ).returning(deployments.c.key)).scalar_one()
@@ -296,6 +302,7 @@ class Deployment:
     evaluate = time_aliases(evaluation.evaluate)
     export = time_aliases(export.export)
     update_secondary_dataset_config = secondary.update_secondary_dataset_config
+    compact = compaction.compact
     get_secondary_dataset_config = secondary.get_secondary_dataset_config
     get_secondary_dataset_config_history = secondary.get_secondary_dataset_config_history
 

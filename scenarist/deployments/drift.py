@@ -120,7 +120,7 @@ def current_rows(self: Deployment, first: datetime, last: datetime, batches: Bat
                     else list(batches))
     if ids is None:  # every live batch and the rows without one: never a deleted batch's files
         ids = [b.id for b in list_batches(self)] + [NO_BATCH]
-    frame = self.files.read(epoch_hour(first), epoch_hour(last), ids, wanted)
+    frame = self.files.read(epoch_hour(first), epoch_hour(last), ids, wanted, model_version)
     if frame.empty:
         return frame
     keep = (frame["ts"] >= first.timestamp()) & (frame["ts"] < last.timestamp())

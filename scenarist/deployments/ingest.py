@@ -34,7 +34,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from scenarist.deployments.batches import resolve_batch
 from scenarist.deployments.durations import HOUR, as_epoch_seconds, to_utc
-from scenarist.deployments.model_info import OUTPUT, PREDICTION, PROBA, frame_types, value_type
+from scenarist.deployments.model_info import (
+    OUTPUT,
+    PREDICTION,
+    PROBA,
+    ModelInfo,
+    frame_types,
+    value_type,
+)
 from scenarist.deployments.rollups import (
     ingest_rollups,
     lock_deployment,
@@ -43,6 +50,7 @@ from scenarist.deployments.rollups import (
 )
 from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.deployments.secondary import join_incoming
+from scenarist.deployments.settings import DeploymentSettings
 from scenarist.errors import ConfigError, InputDataError, StoreError
 from scenarist.stores.database import display_url, failure_reason
 from scenarist.stores.deployment_files import StagedFiles
@@ -86,7 +94,43 @@ def log_batch(
     per row, kept beside the features so stores fed by the deployment can segment by them and
     `export` returns them."""
     self._require_active()
-    self.refresh()
+    for _ in range(3):
+        try:
+            return _log_once(self, sample_ids, timestamps, data, predictions, prediction_probas,
+                             batch_id, request_ms, chunk_size, additional_data)
+        except _Stale as stale:  # the deployment changed since this object last read it
+            self._load(stale.row)
+            self._require_active()
+    raise StoreError(f"deployment {self.id} kept changing while logging; try again")
+
+
+class _Stale(Exception):
+    """The deployment row changed (settings, model, status) since the call was validated."""
+
+    def __init__(self, row: Any):
+        super().__init__("stale deployment")
+        self.row = row
+
+
+def _same_facts(self: Deployment, row: Any) -> bool:
+    """Whether the call was validated against what `row` says (no refresh() per call: the row
+    is read under the lock anyway, and a difference re-runs the call with the new facts)."""
+    types = (row.reference or {}).get("model", {}).get("feature_types")
+    if not (row.status == self.status and row.model_version == self.model_version
+            and bool(types) == bool(self.model.feature_types)):
+        return False
+    cached = self.__dict__.get("_settings_json")
+    if cached is not None and cached[0] is self.settings and cached[1] == row.settings:
+        return True
+    if DeploymentSettings.from_json(row.settings) != self.settings:
+        return False
+    self.__dict__["_settings_json"] = (self.settings, row.settings)
+    return True
+
+
+def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, predictions: Any,
+              prediction_probas: Any, batch_id: str | None, request_ms: Any, chunk_size: int,
+              additional_data: Any) -> IngestResult:
     texts, hashes = hash_checked_ids(sample_ids, "sample_ids")
     n = len(texts)
     if n == 0:
@@ -100,27 +144,10 @@ def log_batch(
     proba = _probabilities(self, prediction_probas, n)
     warning = _warnings(self, codes, proba, n)
     request = _request_ms(request_ms, n)
-    batch = resolve_batch(self, batch_id) if batch_id is not None else None
     if chunk_size < 1:
         raise InputDataError(f"chunk_size must be at least 1, got {chunk_size}")
 
     hours = (seconds // HOUR).astype(np.int64)
-    batch_key = batch.key if batch else 0
-    columns: dict[str, np.ndarray] = {
-        "deployment_key": np.full(n, self.key, dtype=np.int32),
-        "sample_hash": hashes,
-        "ts": seconds,
-        "hour": hours,
-        "batch_key": np.full(n, batch_key, dtype=np.int32),
-        "model_version": np.full(n, self.model_version, dtype=np.int32),
-        "prediction": codes,
-        "warning": warning.astype(np.int16),
-        "association_hash": association,
-    }
-    if proba is not None:
-        columns["proba"] = proba
-    rollups = ingest_rollups(self, hours, seconds, warning, request, batch_key)
-
     parquet = None
     if self.settings.predictions_data_collection.enabled:
         parquet = frame.copy(deep=False)
@@ -132,49 +159,117 @@ def log_batch(
         parquet[PREDICTION] = values
         if proba is not None:
             parquet[PROBA] = proba
-    # The Parquet files are staged on a thread while the rows go to the database; the
-    # transaction commits only once they are written, and they are renamed after it commits.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        staging = (pool.submit(self.files.stage, parquet, hours, batch.id if batch else None)
-                   if parquet is not None else None)
-        try:
-            with self._engine.begin() as conn:
-                last = lock_deployment(conn, self)
-                if last is not None and seconds.min() < last:
-                    early = seconds < last
-                    raise InputDataError(
-                        f"timestamps must not go back before the latest one already logged "
-                        f"({to_utc(last).isoformat()}); {name_rows(texts, early)} are earlier. "
-                        "Log them to a new deployment or drop them."
-                    )
-                if batch is not None:
-                    resolve_batch(self, batch.id, conn=conn)  # locked meanwhile?
-                insert_predictions(conn, columns, chunk_size=chunk_size)
-                write_rollups(conn, rollups)
+    # Small calls write their one or two small files inline; big ones on a thread while the
+    # rows go to the database. The files are registered in the transaction (deployment_files).
+    batch = None
+    try:
+        with _Stager(self, parquet, hours, n) as stager, self._engine.begin() as conn:
+            row = lock_deployment(conn, self)
+            if not _same_facts(self, row):
+                raise _Stale(row)
+            if batch_id is not None:
+                batch = resolve_batch(self, batch_id, conn=conn)
+            stager.start(batch.id if batch else None)
+            last = row.last_timestamp
+            _check_lateness(self, seconds, texts, last)
+            batch_key = batch.key if batch else 0
+            columns: dict[str, np.ndarray] = {
+                "deployment_key": np.full(n, self.key, dtype=np.int32),
+                "sample_hash": hashes,
+                "ts": seconds,
+                "hour": hours,
+                "batch_key": np.full(n, batch_key, dtype=np.int32),
+                "model_version": np.full(n, self.model_version, dtype=np.int32),
+                "prediction": codes,
+                "warning": warning.astype(np.int16),
+                "association_hash": association,
+            }
+            if proba is not None:
+                columns["proba"] = proba
+            insert_predictions(conn, columns, chunk_size=chunk_size)
+            write_rollups(conn, ingest_rollups(self, hours, seconds, warning, request,
+                                               batch_key))
+            latest = max(float(seconds.max()), last if last is not None else -math.inf)
+            values: dict[str, Any] = {"last_timestamp": latest}
+            if not self.model.feature_types:
                 facts = dict(self.reference_facts)
-                if not facts["model"].get("feature_types"):
-                    facts["model"] = {**facts["model"], "feature_types": frame_types(
-                        frame, list(self.model.features))}
-                conn.execute(update(deployments).where(deployments.c.key == self.key).values(
-                    last_timestamp=max(float(seconds.max()), last or -math.inf),
-                    reference=facts))
-                staged = staging.result() if staging is not None else StagedFiles()
-        except _INTEGRITY as exc:
-            _discard(staging)
-            raise _duplicates(self, texts, hashes) from exc
-        except (SQLAlchemyError, psycopg.Error, sqlite3.Error) as exc:
-            _discard(staging)
-            raise StoreError(f"could not log predictions of deployment {self.id} at "
-                             f"{display_url(self._engine.url)}: {failure_reason(exc)}") from exc
-        except BaseException:
-            _discard(staging)
-            raise
-    staged.commit()
-    self.refresh()
+                facts["model"] = {**facts["model"], "feature_types": frame_types(
+                    frame, list(self.model.features))}
+                values["reference"] = facts
+            conn.execute(update(deployments).where(deployments.c.key == self.key)
+                         .values(**values))
+            stager.register(conn)
+    except _INTEGRITY as exc:
+        raise _duplicates(self, texts, hashes) from exc
+    except (SQLAlchemyError, psycopg.Error, sqlite3.Error) as exc:
+        raise StoreError(f"could not log predictions of deployment {self.id} at "
+                         f"{display_url(self._engine.url)}: {failure_reason(exc)}") from exc
+    self.last_timestamp = latest
+    if "reference" in values:
+        self.reference_facts = values["reference"]
+        self.model = ModelInfo.from_json(self.reference_facts["model"])
     return IngestResult(rows=n, batch_id=batch.id if batch else None, warnings=int(warning.sum()),
                         first_time=to_utc(float(seconds.min())),
                         last_time=to_utc(float(seconds.max())),
                         secondary_missing=secondary_missing)
+
+
+def _check_lateness(self: Deployment, seconds: np.ndarray, texts: np.ndarray,
+                    last: float | None) -> None:
+    """Rows earlier than the latest logged timestamp are accepted within `allowed_lateness`."""
+    if last is None:
+        return
+    lateness = self.settings.ingest.allowed_lateness
+    too_late = seconds < last - lateness
+    if too_late.any():
+        raise InputDataError(
+            f"timestamps must not go back more than allowed_lateness ({lateness:g} s) before "
+            f"the latest one already logged ({to_utc(last).isoformat()}); "
+            f"{name_rows(texts, too_late)} are earlier. Log them to a new deployment, drop "
+            "them, or raise update_settings('ingest', allowed_lateness=SECONDS).")
+
+
+SMALL = 2_000  # rows written inline rather than on a thread
+
+
+class _Stager:
+    """Writes a call's feature files (inline when small, else on a thread) and registers them
+    in the transaction; any failure before the commit removes them."""
+
+    def __init__(self, self_: Deployment, parquet: pd.DataFrame | None, hours: np.ndarray,
+                 n: int):
+        self.deployment, self.parquet, self.hours, self.n = self_, parquet, hours, n
+        self.pool: ThreadPoolExecutor | None = None
+        self.future: Future[StagedFiles] | None = None
+        self.staged: StagedFiles | None = None
+
+    def __enter__(self) -> _Stager:
+        return self
+
+    def start(self, batch_id: str | None) -> None:
+        if self.parquet is None:
+            return
+        files = self.deployment.files
+        if self.n <= SMALL:
+            self.staged = files.stage(self.parquet, self.hours, batch_id)
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=1)
+            self.future = self.pool.submit(files.stage, self.parquet, self.hours, batch_id)
+
+    def register(self, conn: Any) -> None:
+        if self.future is not None:
+            self.staged = self.future.result()
+        if self.staged is not None:
+            self.staged.register(conn)
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if exc is not None:
+            if self.future is not None and self.staged is None:
+                _discard(self.future)
+            elif self.staged is not None:
+                self.staged.discard()
 
 
 def _discard(staging: Future[StagedFiles] | None) -> None:
@@ -213,7 +308,8 @@ def log_errors(self: Deployment, timestamps: Sequence[Any],
     batch = resolve_batch(self, batch_id) if batch_id is not None else None
     hours = (seconds // HOUR).astype(np.int64)
     rollups = request_rollups(self, hours, times, batch.key if batch else 0, per_row=True)
-    rollups[0]["errors"] = rollups[0]["requests"]
+    for record in rollups[0]:
+        record["errors"] = record["requests"]
     with self._engine.begin() as conn:
         lock_deployment(conn, self)
         write_rollups(conn, rollups)

@@ -9,6 +9,9 @@
                                    samples' time, or until labels_ratio (1.0) of them are labelled
     ServiceSettings                slow_request_ms: a request slower than this is "slow"
     BatchSettings                  daily_limit: monitoring batches created per UTC day
+    IngestSettings                 allowed_lateness: seconds a row may be earlier than the
+                                   latest logged one (1 hour); compact_daily_after: days after
+                                   which hourly feature files are compacted into daily ones
 
 Unknown keys and wrong types are a ConfigError naming the section and key.
 """
@@ -79,6 +82,13 @@ class BatchSettings(_Section):
     daily_limit: int = Field(100, ge=1, description="Monitoring batches created per UTC day.")
 
 
+class IngestSettings(_Section):
+    allowed_lateness: float = Field(3600.0, ge=0, description=(
+        "Seconds a row's timestamp may be earlier than the latest one logged (late arrivals)."))
+    compact_daily_after: int = Field(7, ge=1, description=(
+        "Days after which compaction merges a day's hourly feature files into one."))
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "drift_tracking": DriftTrackingSettings,
     "association_id": AssociationIdSettings,
@@ -87,6 +97,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "alert_delay": AlertDelaySettings,
     "service": ServiceSettings,
     "batches": BatchSettings,
+    "ingest": IngestSettings,
 }
 
 
@@ -100,6 +111,7 @@ class DeploymentSettings(_Section):
     alert_delay: AlertDelaySettings = AlertDelaySettings()
     service: ServiceSettings = ServiceSettings()
     batches: BatchSettings = BatchSettings()
+    ingest: IngestSettings = IngestSettings()
 
     @classmethod
     def from_json(cls, document: dict[str, Any] | None) -> DeploymentSettings:

@@ -156,3 +156,22 @@ outcomes = Table(
 )
 
 ROLLUP_KEY = _ROLLUP_KEY
+
+# The committed feature files (deployment_files): readers list them here, in one query, so a
+# compaction that retires small files and registers their merged file in one transaction is
+# seen whole or not at all. `hours` is 1 for an hourly file, 24 for a daily one; `retired_at`
+# (epoch seconds) marks a file replaced by a compacted one, deleted after a grace period.
+feature_files = Table(
+    "scenarist_deployment_files",
+    metadata,
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("deployment_key", Integer, nullable=False),
+    Column("batch", String(40), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("hours", Integer, nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("retired_at", Float(precision=53), nullable=True),
+    Index("ix_scenarist_deployment_files_hour", "deployment_key", "hour"),
+)

@@ -162,14 +162,14 @@ def _executemany(conn: Connection, names: Sequence[str], columns: Mapping[str, n
 def upsert_add(
     conn: Connection,
     table: Table,
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | list[dict[str, Any]],
     key: Sequence[str],
     *,
     add: Sequence[str],
     greatest: Sequence[str] = (),
 ) -> None:
     """Insert `rows`; on a key conflict add `add` columns and keep the max of `greatest` ones."""
-    if rows.empty:
+    if len(rows) == 0:
         return
     postgres = conn.dialect.name == "postgresql"
     statement = pg_insert(table) if postgres else sqlite_insert(table)
@@ -179,5 +179,6 @@ def upsert_add(
     for c in greatest:
         updates[c] = biggest(func.coalesce(table.c[c], excluded[c]), excluded[c])
     statement = statement.on_conflict_do_update(index_elements=list(key), set_=updates)
-    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    records = (rows if isinstance(rows, list)  # records as they are (small rollups)
+               else rows.astype(object).where(rows.notna(), None).to_dict("records"))
     conn.execute(statement, records)
