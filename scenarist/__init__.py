@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "run_checks": "scenarist.operations.checking",
     "run_scenario": "scenarist.flows.scenario",
     "run_streaming_evaluation": "scenarist.flows.column_groups",
+    "shadow_report": "scenarist.operations.shadow",
     "stream_evaluation": "scenarist.operations.streamed",
     "validate_project": "scenarist.validation",
 }
@@ -106,6 +107,7 @@ __all__ = [
     "run_checks",
     "run_scenario",
     "run_streaming_evaluation",
+    "shadow_report",
     "stream_evaluation",
     "validate_project",
 ]
@@ -152,6 +154,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from scenarist.operations.build import build_evaluation
     from scenarist.operations.checking import run_checks
     from scenarist.operations.revisions import revise_evaluations, revise_verdicts
+    from scenarist.operations.shadow import shadow_report
     from scenarist.operations.stores import open_store
     from scenarist.operations.streamed import stream_evaluation
     from scenarist.profiles import BatchProfile, ProfileDrift

@@ -37,6 +37,7 @@ class CheckResult:
     checked_at: datetime
     store: str | None = None
     segment: str | None = None  # None: the check of all rows; else of one segment's rows
+    shadow: bool = False  # a shadow check's: recorded, never counted in an outcome
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome", Outcome(self.outcome))

@@ -50,6 +50,10 @@ class _CheckSpecBase(BaseModel):
     segment: str | None = Field(
         None, description='Unset: all rows. "all": one result per segment of the store '
         '(segment_by); "device=mobile": that segment only.')
+    shadow: bool = Field(
+        False, description="Evaluated and recorded on every run beside its live counterpart "
+        "(same store, metric, feature, segment), but never changes a step outcome, a gate or "
+        "alert state; compare them with `scenarist checks shadow-report`.")
 
     def bounds(self) -> dict[str, Any]:
         """What the metric is compared against, as stored with each result."""

@@ -1,5 +1,6 @@
 """`scenarist checks …`: run a store's checks on its latest evaluation, read the check history,
-backtest checks over the stored history (`checks backtest`, see `scenarist.operations.backtesting`).
+backtest checks over the stored history (`checks backtest`, see `scenarist.operations.backtesting`),
+compare shadow checks with their live counterparts (`checks shadow-report`).
 
 Exit codes of `checks run` (so a shell or CI job can branch on the outcome; the table of every
 command is in commands/common.py):
@@ -210,6 +211,56 @@ def checks_backtest(
         table.add_row(escape(row.check), escape(_where(row.evaluation, row.segment)),
                       _coloured(row.outcome_old), _coloured(row.outcome_new))
     print_table(table)
+
+
+@app.command("shadow-report")
+@friendly_errors
+def checks_shadow_report(
+    since: Annotated[
+        str, typer.Option("--since", help="Runs of the last 30d, 12h, 4w, or since a date "
+                          "(2026-01-31).")
+    ] = "30d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Each shadow check against its live counterpart: the runs where they disagree, the
+    messages per month each would send, and the evaluations behind the difference."""
+    import json
+
+    from scenarist.operations.shadow import shadow_report
+
+    report = shadow_report(load(project), since)
+    if as_json:
+        out.file.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        return
+    if not report.pairs and not report.unpaired:
+        out.print("no shadow checks; add `shadow: true` to a check to try it beside the live "
+                  "one")
+    for name in report.unpaired:
+        out.print(f"shadow check {name!r} has no live counterpart (a check of the same store, "
+                  "metric, feature and segment without shadow); nothing to compare")
+    for pair in report.pairs:
+        runs, differ = pair.runs, pair.disagreements
+        out.print(f"[bold]{escape(pair.shadow)}[/] (shadow) vs [bold]{escape(pair.live)}[/]: "
+                  f"{runs['run_id'].nunique()} run(s), they disagree in "
+                  f"{differ['run_id'].nunique()}")
+        table = Table(title="messages per month the reporters would send")
+        for column in ("month", "live", "shadow"):
+            table.add_column(column, justify="left" if column == "month" else "right")
+        for month, row in pair.messages_per_month.iterrows():
+            table.add_row(str(month), str(row["live"]), str(row["shadow"]))
+        print_table(table)
+        if differ.empty:
+            continue
+        table = Table(title=f"evaluations behind the difference ({len(differ)})")
+        for column in ("run", "checked at (UTC)", "evaluation", "value", pair.live,
+                       pair.shadow):
+            table.add_column(escape(column), no_wrap=True)
+        for row in differ.itertuples(index=False):
+            table.add_row(escape(row.run_id), row.checked_at.strftime("%Y-%m-%d %H:%M"),
+                          escape(_where(row.evaluation, row.segment)), fmt(row.value),
+                          _coloured(row.outcome_live), _coloured(row.outcome_shadow))
+        print_table(table)
 
 
 def _where(evaluation: str, segment: str) -> str:

@@ -31,6 +31,7 @@ from scenarist.operations.build import (
     segment_options,
 )
 from scenarist.operations.checking import run_checks
+from scenarist.operations.shadow import step_checks
 from scenarist.project.config import render
 from scenarist.project.imports import import_function
 from scenarist.stores.evaluation import Evaluation
@@ -137,14 +138,19 @@ def run_checks_step(
     step: RunChecksStep, ctx: RunContext, log: logging.Logger | logging.LoggerAdapter
 ) -> StepResult:
     built = {ctx.evaluation["store"]: ctx.evaluation["label"]} if ctx.evaluation else None
-    results = run_checks(ctx.project, step.checks, store=step.store, scenario_run_id=ctx.run_id,
-                         evaluations=built)
-    for result in results:
-        log.info("check %r: %s — %s", result.name, result.outcome, result.message)
-        ctx.checks.append(result.as_dict())
+    names = step_checks(ctx.project, step.checks)  # with the shadow checks of those listed
+    everything = run_checks(ctx.project, names, store=step.store, scenario_run_id=ctx.run_id,
+                            evaluations=built)
+    results = [r for r in everything if not r.shadow]  # a shadow check never counts
+    for result in everything:
+        shadow = " (shadow)" if result.shadow else ""
+        log.info("check %r%s: %s — %s", result.name, shadow, result.outcome, result.message)
+    ctx.checks.extend(result.as_dict() for result in results)
     outcome = StepOutcome.from_checks(r.outcome for r in results)
     counts = {str(o): sum(r.outcome == o for r in results) for o in {r.outcome for r in results}}
-    return StepResult(outcome, f"{len(results)} check(s): {counts}")
+    shadows = len(everything) - len(results)
+    return StepResult(outcome, f"{len(results)} check(s): {counts}"
+                      + (f"; {shadows} shadow check(s) recorded" if shadows else ""))
 
 
 def python_step(

@@ -155,12 +155,13 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
     for scenario, spec in project.scenarios.items():
         steps = {step_variable(step.name): _step_checks(step, checks)
                  for step in spec.steps if isinstance(step, RunChecksStep)}
-        if not spec.reporters or not any(steps.values()):
+        live = [r for r in spec.reporters if not r.shadow]  # a shadow reporter sends nothing
+        if not live or not any(steps.values()):
             continue
-        reporters += [f"{scenario} / {reporter.name}" for reporter in spec.reporters]
+        reporters += [f"{scenario} / {reporter.name}" for reporter in live]
         ran = {variable: (lambda c, names=names: c["name"] in names)
                for variable, names in steps.items()}
-        states: dict[str, dict] = {r.name: {} for r in spec.reporters}
+        states: dict[str, dict] = {r.name: {} for r in live}
         for evaluation in evaluations:
             group = by_evaluation.get(evaluation.label)
             if group is None:
@@ -171,7 +172,7 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
             outcome = StepOutcome(variables["outcome"])
             found = hygiene.outcomes_of(results)
             when = evaluation_time(evaluation)
-            for reporter in spec.reporters:
+            for reporter in live:
                 assessment = hygiene.assess(states[reporter.name], found,
                                             reporter.escalate_after)
                 seen = hygiene.escalated_variables(variables, assessment, ran)
@@ -226,10 +227,12 @@ def compare(old: Backtest, new: Backtest) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _step_checks(step: RunChecksStep, checks: Mapping[str, AnyCheckSpec]) -> set[str]:
-    """The backtested checks a run_checks step runs (by name, or every check of its store)."""
+    """The backtested checks a run_checks step runs (by name, or every check of its store); a
+    shadow check never counts in its outcome."""
     if step.checks:
-        return {name for name in step.checks if name in checks}
-    return {name for name, spec in checks.items() if spec.store == step.store}
+        return {name for name in step.checks if name in checks and not checks[name].shadow}
+    return {name for name, spec in checks.items() if spec.store == step.store
+            and not spec.shadow}
 
 
 def _check_variable(row: Any, spec: AnyCheckSpec) -> dict[str, Any]:

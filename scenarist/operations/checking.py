@@ -12,6 +12,7 @@ and writing the results in one transaction per database (`scenarist.stores.check
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from sqlalchemy import Engine
 
@@ -90,8 +91,8 @@ def run_checks(
     Which checks: see `resolve_checks`. A store with no evaluation gives every one of its checks
     EMPTY ("store X has no evaluation yet"). A check with `segment` gives one result per
     segment it names (`scenarist.checks.segments`). Results come back in the order of the
-    checks; the results are written in one transaction (per database), tagged with
-    `scenario_run_id`.
+    checks (a shadow check's marked `shadow`); the results are written in one transaction (per
+    database), tagged with `scenario_run_id`.
     """
     from scenarist.operations.build import (
         open_store,  # build reads datasets and models: import late
@@ -122,7 +123,8 @@ def run_checks(
                                                    previous)
                 else:
                     results[name] = [evaluate_check(name, spec, latest, previous)]
-    ordered = [result for name in checks for result in results[name]]
+    ordered = [replace(result, shadow=True) if checks[name].shadow else result
+               for name in checks for result in results[name]]
     if record:  # one transaction per database (all stores usually share one)
         per_database: dict[int, tuple[Engine, list[CheckResult]]] = {}
         for result in ordered:

@@ -12,6 +12,8 @@
 3. queue every message in ONE transaction, keyed by run id + reporter name, so a retried or
    re-run flow never queues an alert twice; each gets its delivery id (Message-ID /
    Idempotency-Key) there, which every delivery attempt of it carries;
+   A shadow reporter (`shadow: true`) goes through the same gate, hygiene and rendering; its
+   message is queued with status `shadow` and never delivered;
 4. then (the run's outcome is already recorded) try to deliver the project's due messages once;
    failures stay in the outbox for `scenarist outbox retry` and are noted on the run record
    (a line in its log, a summary in its message). The scenario outcome never changes.
@@ -65,6 +67,7 @@ class QueueSummary:
     queued: dict[str, int] = field(default_factory=dict)  # reporter -> message id
     skipped: list[str] = field(default_factory=list)
     already_queued: list[str] = field(default_factory=list)
+    shadow: dict[str, int] = field(default_factory=dict)  # shadow reporter -> id, never sent
     delivery: DeliveryReport | None = None
     lines: list[str] = field(default_factory=list)  # what was added to the run's log
 
@@ -117,7 +120,7 @@ async def queue_reports(ctx: Any, reporters: Sequence[ReporterOptions], log_text
         if decision.alert:
             message = _message(spec, ctx, seen, log_text, notes)
             messages.append(QueuedMessage(ctx.project.project, ctx.scenario, ctx.run_id,
-                                          message))
+                                          message, shadow=spec.shadow))
         else:
             gate = f"when: {spec.when}" if spec.when else f"on: {spec.on or 'not SUCCESS'}"
             why = f"{gate}; outcome {seen['outcome']}" if not gate_open else decision.reason
@@ -127,7 +130,7 @@ async def queue_reports(ctx: Any, reporters: Sequence[ReporterOptions], log_text
             recovery = _recovery(spec, ctx, hygiene.recovery_variables(variables, assessment),
                                  notes)
             messages.append(QueuedMessage(ctx.project.project, ctx.scenario, ctx.run_id,
-                                          recovery, kind=RECOVERY))
+                                          recovery, kind=RECOVERY, shadow=spec.shadow))
     ids = outbox.enqueue(engine, messages)
     for name, before_run, after_run in states:  # after the messages: a crash in between
         save_states(engine, ctx.project.project, ctx.scenario, name, ctx.run_id,  # re-runs
@@ -140,6 +143,10 @@ async def queue_reports(ctx: Any, reporters: Sequence[ReporterOptions], log_text
             notes(logging.INFO, f"reporter {name!r}: already queued for this run "
                   f"({queued.idempotency_key}); not queued again")
             summary.already_queued.append(name)
+        elif queued.shadow:
+            notes(logging.INFO, f"reporter {name!r} (shadow): message #{message_id} recorded, "
+                  "not sent")
+            summary.shadow[name] = message_id
         else:
             notes(logging.INFO, f"reporter {name!r}: message #{message_id} queued")
             summary.queued[name] = message_id

@@ -73,6 +73,9 @@ class ReporterOptions(BaseModel):
         description="Send nothing before this date/time (UTC unless it has a zone); check "
         "states are still tracked meanwhile.",
     )
+    shadow: bool = Field(
+        False, description="Render and record the message it would send (outbox status "
+        "`shadow`) but never deliver it.")
 
     @model_validator(mode="before")
     @classmethod

@@ -4,8 +4,9 @@
     history = check_history(engine, "data drift < 0.45", since=date(2026, 1, 1))
     (history.outcome == "WARNING").sum()            # how often it warned this year
 
-One row per result in `scenarist_check_results` (owned by the Alembic branch "checks"). The
-store is kept by name, so a result stays readable after its store is deleted or re-created.
+One row per result in `scenarist_check_results` (owned by the Alembic branch "checks"); a
+shadow check's rows have `shadow` true (checks_0002). The store is kept by name, so a result
+stays readable after its store is deleted or re-created.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date, datetime, time, timezone
 import pandas as pd
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     insert,
     select,
 )
@@ -51,12 +54,13 @@ check_results = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False),
     Column("scenario_run_id", String(100), nullable=True),
     Column("segment", String(300), nullable=True),  # NULL: the check of all rows
+    Column("shadow", Boolean, nullable=False, server_default=false()),  # checks_0002
     Index("ix_scenarist_check_results_check", "check_name", "checked_at"),
     Index("ix_scenarist_check_results_store", "store", "checked_at"),
 )
 
 COLUMNS = ["checked_at", "check", "store", "outcome", "metric", "feature", "value", "bounds",
-           "message", "evaluation_label", "scenario_run_id", "segment"]
+           "message", "evaluation_label", "scenario_run_id", "segment", "shadow"]
 """Columns of `check_history`'s DataFrame, in order."""
 
 
@@ -84,6 +88,7 @@ def record_results(
             "checked_at": result.checked_at,
             "scenario_run_id": scenario_run_id,
             "segment": result.segment,
+            "shadow": result.shadow,
         }
         for result in results
     ]
@@ -107,7 +112,7 @@ def check_history(
     c = check_results.c
     query = select(
         c.checked_at, c.check_name, c.store, c.outcome, c.metric, c.feature, c.value, c.bounds,
-        c.message, c.evaluation_label, c.scenario_run_id, c.segment,
+        c.message, c.evaluation_label, c.scenario_run_id, c.segment, c.shadow,
     ).order_by(c.checked_at, c.id)
     if check is not None:
         query = query.where(c.check_name == check)
@@ -121,6 +126,7 @@ def check_history(
     table = pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
     table["checked_at"] = pd.to_datetime(table["checked_at"], utc=True)
     table["value"] = table["value"].astype(float)
+    table["shadow"] = table["shadow"].astype(bool)
     table["outcome"] = pd.Categorical(table["outcome"], categories=[o.value for o in Outcome],
                                       ordered=True)
     return table

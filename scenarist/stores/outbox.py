@@ -17,6 +17,8 @@ SCENARIST_OUTBOX_LEASE_SECONDS; a sender claims one message, sends it, records t
 then claims the next, so a sender that dies strands one message, until its lease expires) →
 sent, or back to pending with `next_attempt_at` (a temporary failure, exponential backoff), or
 failed (a permanent failure or attempts exhausted). A message stays until delivered or purged.
+A shadow reporter's message is queued as `shadow`: kept to be read, never claimed, retried or
+sent (claims take `pending` and expired `sending` rows only).
 Delivery is at-least-once: a sender that dies after the receiver accepted a message and before
 `mark_sent` committed leaves it to be sent again, with the same delivery id.
 Secrets are never stored: rows hold rendered text, recipients and attachments only.
@@ -60,7 +62,7 @@ from sqlalchemy import (
 from scenarist.errors import ConfigError
 from scenarist.stores.schema import metadata
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "shadow")  # shadow: never delivered
 CLAIM_LEASE = timedelta(minutes=10)  # the default; SCENARIST_OUTBOX_LEASE_SECONDS overrides it
 LEASE_ENV = "SCENARIST_OUTBOX_LEASE_SECONDS"
 FAULT_ENV = "SCENARIST_FAULT_POINT"
@@ -147,6 +149,7 @@ class QueuedMessage:
     run_id: str
     message: Message
     kind: str = "alert"  # or "recovery" (alert hygiene): a second message of the reporter
+    shadow: bool = False  # a shadow reporter's: recorded as `shadow`, never claimed nor sent
 
     @property
     def idempotency_key(self) -> str:
@@ -194,7 +197,8 @@ def enqueue(engine: Engine, messages: Sequence[QueuedMessage],
             values = dict(
                 idempotency_key=queued.idempotency_key, project=queued.project,
                 scenario=queued.scenario, run_id=queued.run_id, reporter=message.reporter,
-                type=message.type, status="pending", subject=message.subject, body=message.body,
+                type=message.type, status="shadow" if queued.shadow else "pending",
+                subject=message.subject, body=message.body,
                 html=message.html,
                 recipients={"to": list(message.to), "cc": list(message.cc),
                             "bcc": list(message.bcc)},
