@@ -229,3 +229,24 @@ def test_drift_tab_reads_the_evaluation_store_fed_by_the_deployment(deployments_
     over_time = figures[1]["data"]
     assert [t["name"] for t in over_time] == rows[:len(over_time)]
     assert all(t["x"] == ["May run", "June run"] for t in over_time)
+
+
+def test_actions_redirect_below_the_mount_point(deployments_db, fraud_deployment, batch):
+    """Under `scenarist serve -p` the console is mounted at /ui: links and redirects stay there."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from scenarist.console import create_console
+
+    outer = FastAPI()
+    outer.mount("/ui", create_console(None, deployments_url=deployments_db[0]))
+    tab = f"/ui/deployments/{fraud_deployment.id}?tab=batches"
+    with TestClient(outer) as mounted:
+        page = mounted.get(tab)
+        assert f'action="/ui/deployments/{fraud_deployment.id}/batches/{batch.id}/lock"' \
+            in page.text
+        done = mounted.post(f"/ui/deployments/{fraud_deployment.id}/batches/{batch.id}/lock",
+                            data={"csrf_token": csrf_of(mounted, tab)}, follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"].startswith(f"/ui/deployments/{fraud_deployment.id}?tab=")
+    assert fraud_deployment.get_batch(batch.id).locked
