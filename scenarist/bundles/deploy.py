@@ -11,7 +11,8 @@ leaves the active release and its Prefect deployments exactly as they were:
     2. fetch the bundle (registry: archive sha256 checked) and verify every member and checksum
     3. extract into releases/.staging-… with tarfile's "data" filter
     4. remap connections and variables (remap.py); validate the project (templates render)
-    5. reach every store the project uses and run its migrations
+    5. reach every store the project uses and run its migrations; the workspace's promotion
+       gates (gates.py) pass, or are overridden with a reason
     6. move the release into releases/<version>
     7. create/update one Prefect deployment per scenario trigger; delete the project's others
        (on failure: the previous release's Prefect deployments are registered again)
@@ -55,6 +56,8 @@ class Release:
     action: str
     project_path: Path
     prefect_deployments: list[str]
+    gates: tuple[str, ...] = ()  # each promotion gate's line (gates.py)
+    override_reason: str | None = None  # set when failed gates were overridden
 
 
 def deploy_bundle(
@@ -64,11 +67,20 @@ def deploy_bundle(
     *,
     registry: Registry | None = None,
     archive: Path | None = None,
+    design: Project | None = None,
+    override_reason: str | None = None,
 ) -> Release:
     """Install bundle `version` of `project` (from `registry`, or the local `archive`) into
     `workspace` and make it the active release. BundleError/ConfigError on any refusal, with the
-    previous release still active."""
+    previous release still active.
+
+    The workspace's promotion gates (gates.py; `design`: the design project whose runs
+    `design_runs_ok` counts) must pass, unless `override_reason` says why to deploy anyway: it
+    is kept in the release history with who deployed."""
     check_version(version)
+    if override_reason is not None and not override_reason.strip():
+        raise ConfigError("overriding the promotion gates needs a reason, e.g. --reason "
+                          '"accepted: more pages during the migration"')
     space = Workspace(workspace)
     registry = registry or Registry.open(workspace.registry)
     with space.lock():
@@ -93,6 +105,8 @@ def deploy_bundle(
                 staging = space.staging(version)
                 try:
                     _build(local, staging, workspace, version, digest)
+                    gates, overridden = _gates(space, staging / "project", previous, design,
+                                               override_reason)
                     space.install(staging, version)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
@@ -101,8 +115,27 @@ def deploy_bundle(
         loaded = load_project(space.project_path(version))
         names = _register(space, loaded, version, previous, keep)
         action = "update" if previous else "deploy"
-        space.activate(version, _event(action, version, previous, source, digest, names))
-    return Release(space.name, version, previous, action, space.project_path(version), names)
+        event = _event(action, version, previous, source, digest, names)
+        space.activate(version, event.model_copy(update={"gates": list(gates),
+                                                         "override_reason": overridden}))
+    return Release(space.name, version, previous, action, space.project_path(version), names,
+                   tuple(gates), overridden)
+
+
+def _gates(space: Workspace, staged: Path, previous: str | None, design: Project | None,
+           override_reason: str | None) -> tuple[list[str], str | None]:
+    """The workspace's promotion gates on the staged release: their lines, and the override
+    reason when some failed (GateRefusal when some failed and there is none)."""
+    if space.config.gates is None:
+        return [], None
+    from scenarist.bundles.gates import GateRefusal, evaluate_gates
+
+    active = load_project(space.project_path(previous)) if previous else None
+    results = evaluate_gates(space.config.gates, load_project(staged), active, design)
+    failed = [r for r in results if not r.passed]
+    if failed and override_reason is None:
+        raise GateRefusal(results)
+    return [r.line for r in results], override_reason if failed else None
 
 
 def rollback(workspace: WorkspaceConfig, *, to: str | None = None) -> Release:

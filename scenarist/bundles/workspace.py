@@ -9,6 +9,8 @@ A workspace config, `<project>/workspaces/<name>.yaml`:
       mail:  {host: smtp.prod.example.com, port: 25, sender: mlops@example.com}
     variables: {environment: production}   # override the project's variables
     tags: [production]                     # extra tags on the Prefect deployments
+    gates: {backtest_max_alerts_per_month: 4, design_runs_ok: 3, no_new_errors: true}
+                                           # promotion gates (gates.py), enforced by deploy
 
 Its state, under `root`:
 
@@ -16,6 +18,7 @@ Its state, under `root`:
     releases/<version>/project/…          once active); project/ is the project to run
     current -> releases/<version>         the active release: a symlink swapped by os.replace
     history.json                          every deploy/update/rollback, written atomically
+                                          (with the gates' results, and who overrode them why)
     .lock                                 held (flock) while a deploy or rollback runs
 """
 
@@ -35,6 +38,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from scenarist.bundles.gates import Gates
 from scenarist.errors import BundleError, ConfigError, ConfigProblem
 from scenarist.project.config import Connection
 
@@ -57,6 +61,8 @@ class WorkspaceConfig(BaseModel):
     )
     tags: list[str] = Field(default_factory=list, description="Extra Prefect deployment tags.")
     registry: str | None = Field(None, description="Bundle registry URL (default: the CLI's).")
+    gates: Gates | None = Field(None, description="Promotion gates `bundle deploy` enforces "
+                                "before it activates a version (scenarist.bundles.gates).")
     name: str = Field("", exclude=True, description="Workspace name (the file's stem).")
     file: Path | None = Field(None, exclude=True, description="The config file.")
 
@@ -75,6 +81,8 @@ class Event(BaseModel):
     source: str = Field(description="Registry URL or archive path the bundle came from.")
     bundle_sha256: str | None = None
     prefect_deployments: list[str] = Field(default_factory=list)
+    gates: list[str] = Field(default_factory=list, description="Each promotion gate's line.")
+    override_reason: str | None = Field(None, description="Why `by` deployed over failed gates.")
 
 
 def load_workspace(name_or_file: str | Path, project_root: Path | None = None) -> WorkspaceConfig:

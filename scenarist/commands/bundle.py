@@ -5,7 +5,9 @@
     scenarist bundle publish v3                 # into .scenarist/registry (or --registry URL)
     scenarist bundle list                       # versions, notes, dates, where deployed
     scenarist bundle diff v1 v3                 # files and definitions that changed
-    scenarist bundle deploy v3 --to automation  # workspaces/automation.yaml
+    scenarist bundle diff v2 v3 --impact --to automation   # + changed checks' backtests
+    scenarist bundle deploy v3 --to automation  # workspaces/automation.yaml (its gates:)
+    scenarist bundle deploy v3 --to automation --override-gates --reason "why"
     scenarist bundle rollback --to automation
     scenarist bundle status --to automation
 """
@@ -113,9 +115,21 @@ def bundle_diff(
     old: Annotated[str, typer.Argument(help="Older version.")],
     new: Annotated[str, typer.Argument(help="Newer version.")],
     registry: RegistryOption = None,
+    impact: Annotated[
+        bool, typer.Option("--impact", help="Backtest each changed check under both versions "
+                           "over the target workspace's stored history.")
+    ] = False,
+    to: Annotated[
+        str | None, typer.Option("--to", "-w", help="Target workspace of --impact (default: "
+                                 "the design project's own store).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the differences (and the impact) as JSON.")
+    ] = False,
     project: ProjectOption = Path("."),
 ) -> None:
-    """Files added, removed and changed, and changed scenario/check/reporter definitions."""
+    """Files added, removed and changed, changed scenario/check/reporter/trigger definitions
+    (with what changed in them) and, with --impact, each changed check's backtest."""
     from scenarist.bundles.diff import diff_bundles
     from scenarist.bundles.read import locate_bundle
 
@@ -123,6 +137,9 @@ def bundle_diff(
     with tempfile.TemporaryDirectory() as temp:
         paths = [locate_bundle(loaded, version, registry, Path(temp)) for version in (old, new)]
         diff = diff_bundles(*paths)
+    if as_json:
+        _diff_json(diff, loaded, old, new, to, registry, impact)
+        return
     out.print(f"bundle {escape(old)} → {escape(new)}")
     if diff.empty:
         out.print("no differences")
@@ -134,6 +151,61 @@ def bundle_diff(
     for change in diff.definitions:
         out.print(f"{change.change:>8} {change.section[:-1].replace('_', ' ')} "
                   f"{escape(change.name)!r}")
+        for detail in change.details:
+            out.print(f"           {escape(detail)}")
+    if impact:
+        _print_impact(loaded, old, new, to, registry)
+
+
+def _impacts(loaded: Project, old: str, new: str, to: str | None, registry: str | None):
+    from scenarist.bundles.diff import bundle_impact
+    from scenarist.bundles.workspace import load_workspace
+
+    workspace = load_workspace(to, loaded.root) if to else None
+    return workspace, bundle_impact(loaded, old, new, workspace, registry)
+
+
+def _diff_json(diff, loaded: Project, old: str, new: str, to: str | None,
+               registry: str | None, impact: bool) -> None:
+    import dataclasses
+    import json
+
+    document = {"old": old, "new": new, "added_files": diff.added_files,
+                "removed_files": diff.removed_files, "changed_files": diff.changed_files,
+                "definitions": [dataclasses.asdict(c) for c in diff.definitions]}
+    if impact:
+        document["impact"] = [i.as_dict() for i in _impacts(loaded, old, new, to, registry)[1]]
+    out.file.write(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def _print_impact(loaded: Project, old: str, new: str, to: str | None,
+                  registry: str | None) -> None:
+    """`bundle diff --impact`: each changed check's outcomes and alerts, before and after."""
+    workspace, impacts = _impacts(loaded, old, new, to, registry)
+    where = f"workspace {workspace.name!r}" if workspace else "the design project's store"
+    if not impacts:
+        out.print(f"impact: no check changed between {escape(old)} and {escape(new)}")
+    for item in impacts:
+        counts = item.counts.iloc[0]
+        out.print(f"[bold]impact of {item.change} check {escape(item.check)!r}[/] on "
+                  f"{escape(item.store)} in {escape(where)}: " + ", ".join(
+                      f"{o} {int(counts[f'{o}_old'])} → {int(counts[f'{o}_new'])}"
+                      for o in ("OK", "WARNING", "ERROR", "EMPTY")))
+        table = Table(title=f"outcomes per evaluation ({int(item.rows['changed'].sum())} "
+                      "changed)")
+        for column in ("evaluation", old, new, ""):
+            table.add_column(escape(column), no_wrap=True)
+        for row in item.rows.itertuples(index=False):
+            where_row = f"{row.evaluation} [{row.segment}]" if row.segment else row.evaluation
+            table.add_row(escape(where_row), row.outcome_old, row.outcome_new,
+                          "changed" if row.changed else "")
+        print_table(table)
+        table = Table(title="messages per month, every reporter of the store's scenarios")
+        for column in ("month", old, new):
+            table.add_column(escape(column), justify="left" if column == "month" else "right")
+        for month, row in item.alerts_per_month.iterrows():
+            table.add_row(str(month), str(row["before"]), str(row["after"]))
+        print_table(table)
 
 
 @app.command("deploy")
@@ -146,16 +218,34 @@ def bundle_deploy(
                                   "registry's (e.g. copied to an air-gapped machine).")
     ] = None,
     registry: RegistryOption = None,
+    override_gates: Annotated[
+        bool, typer.Option("--override-gates", help="Deploy even if the workspace's promotion "
+                           "gates fail (needs --reason; kept in the release history).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the gates are overridden.")
+    ] = None,
     project: ProjectOption = Path("."),
 ) -> None:
-    """Verify, extract, remap, validate, register the Prefect deployments, then activate."""
+    """Verify, extract, remap, validate, check the promotion gates, register the Prefect
+    deployments, then activate."""
     from scenarist.bundles.deploy import deploy_bundle
     from scenarist.bundles.workspace import load_workspace
 
+    if override_gates and not (reason or "").strip():
+        raise typer.BadParameter('--override-gates needs --reason "why", kept in the release '
+                                 "history", param_hint="--reason")
+    if reason is not None and not override_gates:
+        raise typer.BadParameter("--reason goes with --override-gates", param_hint="--reason")
     loaded = load(project)
     workspace = load_workspace(to, loaded.root)
     release = deploy_bundle(loaded.project, version, workspace, archive=archive,
-                            registry=_registry(registry or workspace.registry, loaded))
+                            registry=_registry(registry or workspace.registry, loaded),
+                            design=loaded, override_reason=reason if override_gates else None)
+    for line in release.gates:
+        out.print(f"  gate {escape(line)}")
+    if release.override_reason:
+        out.print(f"[yellow]gates overridden[/]: {escape(release.override_reason)}")
     verb = "updated" if release.previous else "deployed"
     was = f" (was {release.previous})" if release.previous else ""
     out.print(f"[green]{verb}[/] {workspace.name!r} to release {version}{was}: "
@@ -196,12 +286,14 @@ def bundle_status(to: WorkspaceOption, project: ProjectOption = Path(".")) -> No
     out.print(f"workspace {workspace.name!r} ({space.root}): active release "
               f"[bold]{active or 'none'}[/]; installed: {', '.join(space.installed()) or 'none'}")
     table = Table(title="history")
-    for column in ("when", "action", "version", "previous", "by", "from"):
-        table.add_column(column, no_wrap=column != "from", overflow="fold")
+    for column in ("when", "action", "version", "previous", "by", "from", "gates"):
+        table.add_column(column, no_wrap=column not in ("from", "gates"), overflow="fold")
     for event in reversed(space.history()):
+        gates = f"overridden: {event.override_reason}" if event.override_reason else (
+            "passed" if event.gates else "-")
         table.add_row(f"{event.at:%Y-%m-%d %H:%M:%S}", event.action, escape(event.version),
                       escape(event.previous or "-"), escape(f"{event.by}@{event.host}"),
-                      escape(event.source))
+                      escape(event.source), escape(gates))
     print_table(table)
 
 
