@@ -79,10 +79,13 @@ def checks_run(
         out.print(f"store {store!r} has no checks; add some under `checks:` in scenarist.yaml")
         return
     print_table(results_table(results, title=f"checks of {store}"))
-    worst = Outcome.worst(r.outcome for r in results)
-    counts = ", ".join(f"{sum(r.outcome is o for r in results)} {o.value}" for o in Outcome
-                       if any(r.outcome is o for r in results))
-    out.print(f"worst outcome: [{COLOURS[worst]}]{worst.value}[/] ({counts})")
+    live = [r for r in results if not r.shadow]  # a shadow check never sets the exit code
+    worst = Outcome.worst((r.outcome for r in live), default=Outcome.OK)
+    counts = ", ".join(f"{sum(r.outcome is o for r in live)} {o.value}" for o in Outcome
+                       if any(r.outcome is o for r in live))
+    shadows = f"; {len(results) - len(live)} shadow check(s) not counted" if \
+        len(live) < len(results) else ""
+    out.print(f"worst outcome: [{COLOURS[worst]}]{worst.value}[/] ({counts or 'none'}{shadows})")
     raise typer.Exit(EXIT_CODES[worst.value])
 
 
@@ -350,7 +353,8 @@ def results_table(results: list[CheckResult], *, title: str) -> Table:
     table.add_column("evaluation", no_wrap=True)
     for r in results:
         table.add_row(
-            escape(r.name), f"[{COLOURS[r.outcome]}]{r.outcome.value}[/]",
+            escape(r.name) + (" (shadow)" if r.shadow else ""),
+            f"[{COLOURS[r.outcome]}]{r.outcome.value}[/]",
             escape(r.metric_key or "-"), fmt(r.value), escape(_bounds(r.bounds)),
             escape(r.message), escape(r.evaluation_label or "-"),
         )
