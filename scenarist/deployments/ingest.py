@@ -4,12 +4,15 @@
 the call), timestamps, the data columns against the model's features (missing, extra and
 mistyped ones are named), association ids when required, predictions against the model's
 classes, probabilities, request times, the monitoring batch. Then, in one database transaction:
-the deployment row is locked (timestamps must not go back before the latest one logged by an
-earlier call: the offending ids are named), the prediction rows are bulk-inserted in chunks of
-`chunk_size` (a sample id logged before violates the primary key: the call is rolled back and the
-duplicates are named) and the hourly rollups are upserted. Feature data is staged as Parquet
-before the transaction and renamed into place after it commits (see deployment_files), so a
-rejected call leaves nothing behind.
+the deployment row is locked and read (a call validated against facts this object had cached
+that the row no longer has — settings, model version, status changed elsewhere — is validated
+again with the row's facts: no refresh() per call); timestamps may be earlier than the latest
+one logged by an earlier call by at most `settings.ingest.allowed_lateness` seconds (late rows
+are refused beyond it, their ids named; within it they add to their own hours' rollups); the
+prediction rows are bulk-inserted in chunks of `chunk_size` (a sample id logged before violates
+the primary key: the call is rolled back and the duplicates are named), the hourly rollups are
+upserted and the call's Parquet files are registered (deployment_files: written before the
+commit, deleted if it fails), so a rejected call leaves nothing behind.
 
 A call is one request: `request_ms` given as a number is that request's time (counted in the
 hour of the call's latest timestamp). Given as one number per row, every row is its own request
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -150,15 +154,7 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
     hours = (seconds // HOUR).astype(np.int64)
     parquet = None
     if self.settings.predictions_data_collection.enabled:
-        parquet = frame.copy(deep=False)
-        parquet["sample_id"] = texts
-        parquet["ts"] = seconds
-        parquet["model_version"] = np.int32(self.model_version)
-        for column in extra.columns:
-            parquet[column] = extra[column].to_numpy()
-        parquet[PREDICTION] = values
-        if proba is not None:
-            parquet[PROBA] = proba
+        parquet = _feature_table(self, frame, extra, texts, seconds, values, proba)
     # Small calls write their one or two small files inline; big ones on a thread while the
     # rows go to the database. The files are registered in the transaction (deployment_files).
     batch = None
@@ -214,6 +210,24 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
                         secondary_missing=secondary_missing)
 
 
+def _feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame,
+                   texts: np.ndarray, seconds: np.ndarray, values: np.ndarray,
+                   proba: np.ndarray | None) -> pa.Table:
+    """The call's feature file rows, built column by column (no pandas frame to assemble)."""
+    columns: dict[str, pa.Array] = {}
+    for name in frame.columns:
+        columns[str(name)] = pa.Array.from_pandas(frame[name])
+    columns["sample_id"] = pa.array(texts, type=pa.string())
+    columns["ts"] = pa.array(seconds, type=pa.float64())
+    columns["model_version"] = pa.array(np.full(len(texts), self.model_version, dtype=np.int32))
+    for name in extra.columns:
+        columns[str(name)] = pa.Array.from_pandas(extra[name])
+    columns[PREDICTION] = pa.Array.from_pandas(pd.Series(values))
+    if proba is not None:
+        columns[PROBA] = pa.array(proba, type=pa.float64())
+    return pa.table(columns)
+
+
 def _check_lateness(self: Deployment, seconds: np.ndarray, texts: np.ndarray,
                     last: float | None) -> None:
     """Rows earlier than the latest logged timestamp are accepted within `allowed_lateness`."""
@@ -236,7 +250,7 @@ class _Stager:
     """Writes a call's feature files (inline when small, else on a thread) and registers them
     in the transaction; any failure before the commit removes them."""
 
-    def __init__(self, self_: Deployment, parquet: pd.DataFrame | None, hours: np.ndarray,
+    def __init__(self, self_: Deployment, parquet: pa.Table | None, hours: np.ndarray,
                  n: int):
         self.deployment, self.parquet, self.hours, self.n = self_, parquet, hours, n
         self.pool: ThreadPoolExecutor | None = None
@@ -367,7 +381,7 @@ def _typed_nulls(frame: pd.DataFrame, features: list[str], types: dict[str, str]
     None) cast to the feature's declared type, so they pass the type check and their Parquet
     files read back together with the others (no data copy of the other columns)."""
     cast = {f: _NULL_DTYPES[types[f]] for f in features
-            if f in frame.columns and types.get(f) in _NULL_DTYPES
+            if f in frame.columns and frame[f].dtype == object and types.get(f) in _NULL_DTYPES
             and value_type(frame[f]) != types[f] and frame[f].isna().all()}
     return frame.astype(cast, copy=False) if cast else frame
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from scenarist.deployments.durations import HOUR
 from scenarist.deployments.rows import request_time_bins
@@ -109,6 +109,6 @@ def write_rollups(conn: Any, rollups: tuple[Records | pd.DataFrame, Records | pd
 
 def lock_deployment(conn: Any, self: Deployment) -> Any:
     """Lock the deployment row for this transaction; the row as it is now."""
-    conn.execute(update(deployments).where(deployments.c.key == self.key)
-                 .values(updated_at=deployments.c.updated_at))
-    return conn.execute(select(deployments).where(deployments.c.key == self.key)).one()
+    return conn.execute(update(deployments).where(deployments.c.key == self.key)
+                        .values(updated_at=deployments.c.updated_at)
+                        .returning(*deployments.c)).one()

@@ -115,17 +115,19 @@ class FeatureFiles:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def stage(self, frame: pd.DataFrame, hours: np.ndarray, batch_id: str | None) -> StagedFiles:
-        """Write `frame` as one file per hour of `hours` (same length); register them with
+    def stage(self, rows: pd.DataFrame | pa.Table, hours: np.ndarray, batch_id: str | None
+              ) -> StagedFiles:
+        """Write `rows` as one file per hour of `hours` (same length); register them with
         `StagedFiles.register` in the transaction, or `discard` them."""
         staged = StagedFiles(self)
         call = uuid.uuid4().hex[:16]
+        table = (rows if isinstance(rows, pa.Table)
+                 else pa.Table.from_pandas(rows, preserve_index=False))
         if len(hours) > 1 and (np.diff(hours) < 0).any():
             order = np.argsort(hours, kind="stable")
-            hours, frame = hours[order], frame.iloc[order]
+            hours, table = hours[order], table.take(order)
         starts = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1]])
         ends = np.r_[starts[1:], len(hours)]
-        table = pa.Table.from_pandas(frame, preserve_index=False)
         batch = batch_id or NO_BATCH
         now = time.time()
         try:

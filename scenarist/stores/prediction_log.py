@@ -171,14 +171,37 @@ def upsert_add(
     """Insert `rows`; on a key conflict add `add` columns and keep the max of `greatest` ones."""
     if len(rows) == 0:
         return
-    postgres = conn.dialect.name == "postgresql"
-    statement = pg_insert(table) if postgres else sqlite_insert(table)
-    excluded = statement.excluded
-    updates: dict[str, Any] = {c: table.c[c] + excluded[c] for c in add}
-    biggest = func.greatest if postgres else func.max  # SQLite's two-argument max is scalar
-    for c in greatest:
-        updates[c] = biggest(func.coalesce(table.c[c], excluded[c]), excluded[c])
-    statement = statement.on_conflict_do_update(index_elements=list(key), set_=updates)
     records = (rows if isinstance(rows, list)  # records as they are (small rollups)
                else rows.astype(object).where(rows.notna(), None).to_dict("records"))
-    conn.execute(statement, records)
+    columns = tuple(records[0])
+    sql, names = _upsert_sql(conn.dialect, table, columns, tuple(key), tuple(add),
+                             tuple(greatest))
+    if names is None:
+        conn.exec_driver_sql(sql, [{c: r[c] for c in columns} for r in records])
+    else:
+        conn.exec_driver_sql(sql, [tuple(r[c] for c in names) for r in records])
+
+
+_UPSERTS: dict[tuple[Any, ...], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _upsert_sql(dialect: Any, table: Table, columns: tuple[str, ...], key: tuple[str, ...],
+                add: tuple[str, ...], greatest: tuple[str, ...]
+                ) -> tuple[str, tuple[str, ...] | None]:
+    """The upsert's SQL, compiled once per shape (compiling it cost more than running it), and
+    its positional parameter names (None: named parameters)."""
+    cache_key = (dialect.name, table.name, columns, key, add, greatest)
+    found = _UPSERTS.get(cache_key)
+    if found is None:
+        postgres = dialect.name == "postgresql"
+        statement = pg_insert(table) if postgres else sqlite_insert(table)
+        excluded = statement.excluded
+        updates: dict[str, Any] = {c: table.c[c] + excluded[c] for c in add}
+        biggest = func.greatest if postgres else func.max  # SQLite's 2-argument max is scalar
+        for c in greatest:
+            updates[c] = biggest(func.coalesce(table.c[c], excluded[c]), excluded[c])
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=updates)
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+        names = tuple(compiled.positiontup) if compiled.positional else None
+        found = _UPSERTS[cache_key] = (str(compiled), names)
+    return found
