@@ -148,7 +148,7 @@ def measure(project: Path, url: str, deployment_id: str, runs: int) -> None:
         median = statistics.median(samples)
         verdict = "ok" if median < TARGET_MS else "SLOW"
         print(f"{name:40} {median:10.1f} {min(samples):8.1f}  {verdict}"
-              + ("" if status == 200 else f" (HTTP {status})"))
+              + ("" if status == 200 else f" (HTTP {status})"), flush=True)
 
 
 def main() -> None:

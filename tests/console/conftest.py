@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,39 +86,47 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextmanager
+def scenarist_running(*arguments: str, port: int, env: dict[str, str] | None = None,
+                      cwd: Path | None = None) -> Iterator[str]:
+    """`scenarist ARGUMENTS…` as a real subprocess listening on 127.0.0.1:`port` (waited for,
+    90 s at most); its base URL; terminated on exit."""
+    command = [str(Path(sys.executable).parent / "scenarist"), *arguments, "--port", str(port)]
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{' '.join(arguments)} exited with {process.returncode}: "
+                            f"{process.stdout.read()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"scenarist {arguments[0]} did not listen within 90 s")
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
-def console_server(console_site) -> str:
+def console_server(console_site) -> Iterator[str]:
     """`scenarist ui -p PROJECT --url DEPLOYMENTS` running on 127.0.0.1; its base URL."""
     from prefect.settings import PREFECT_API_URL
 
-    port = _free_port()
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or "",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    command = [str(Path(sys.executable).parent / "scenarist"), "ui", "-p",
-               str(console_site.project), "--url", console_site.deployments_url,
-               "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=console_site.project,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"scenarist ui exited with {process.returncode}: "
-                        f"{process.stdout.read()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("scenarist ui did not listen within 90 s")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with scenarist_running("ui", "-p", str(console_site.project), "--url",
+                           console_site.deployments_url, port=_free_port(),
+                           env={"PREFECT_API_URL": PREFECT_API_URL.value() or "",
+                                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+                           cwd=console_site.project) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -161,35 +161,12 @@ def test_a_broken_project_file_and_no_project_are_pages(tmp_path):
 
 
 def test_scenarist_serve_with_a_project_mounts_the_console_under_ui(console_site):
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
     import httpx
-    from conftest import _free_port
+    from conftest import _free_port, scenarist_running
 
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "scenarist"), "serve", "-p", str(console_site.project),
-         "--port", str(port)], env={**os.environ}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, process.stdout.read()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "scenarist serve did not listen"
-                time.sleep(0.2)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-            page = http.get("/ui/stores/the_MES")
-            assert page.status_code == 200 and "2017Q4" in page.text
-            assert 'href="/ui/stores/the_MES/evaluations/2017Q4"' in page.text
-            assert http.get("/ui/static/plotly.min.js").status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with scenarist_running("serve", "-p", str(console_site.project), port=_free_port()) as url, \
+            httpx.Client(base_url=url, timeout=120) as http:
+        page = http.get("/ui/stores/the_MES")
+        assert page.status_code == 200 and "2017Q4" in page.text
+        assert 'href="/ui/stores/the_MES/evaluations/2017Q4"' in page.text
+        assert http.get("/ui/static/plotly.min.js").status_code == 200

@@ -4,16 +4,11 @@ admin scope and the session's CSRF token."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import _free_port
+from conftest import _free_port, scenarist_running
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -146,32 +141,14 @@ def test_on_loopback_no_key_is_asked_but_csrf_still_is(console_site):
 
 
 def test_scenarist_ui_on_a_network_address_asks_for_a_key(console_site, keys_url, secrets):
-    port = _free_port()
-    command = [str(Path(sys.executable).parent / "scenarist"), "ui", "-p",
-               str(console_site.project), "--url", keys_url, "--host", "0.0.0.0",
-               "--port", str(port)]
-    process = subprocess.Popen(command, env={**os.environ}, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stdout.read()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "scenarist ui did not listen"
-                time.sleep(0.2)
-        import httpx
+    import httpx
 
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-            assert http.get("/").status_code == 401
-            assert http.get("/stores/the_MES").status_code == 401
-            page = http.get("/login")
-            token = CSRF.search(page.text)[1]
-            answer = http.post("/login", data={"key": secrets["read"], "csrf_token": token},
-                               follow_redirects=True)
-            assert answer.status_code == 200 and "the_MES" in answer.text  # redirected to /
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with scenarist_running("ui", "-p", str(console_site.project), "--url", keys_url,
+                           "--host", "0.0.0.0", port=_free_port()) as url, \
+            httpx.Client(base_url=url, timeout=120) as http:
+        assert http.get("/").status_code == 401
+        assert http.get("/stores/the_MES").status_code == 401
+        token = CSRF.search(http.get("/login").text)[1]
+        answer = http.post("/login", data={"key": secrets["read"], "csrf_token": token},
+                           follow_redirects=True)
+        assert answer.status_code == 200 and "the_MES" in answer.text  # redirected to /
