@@ -149,7 +149,7 @@ def revise_verdicts(project: Project, store: str, evaluation: Evaluation, *,
              and project.checks[n].store == store]
     results = run_checks(project, names, store=store, record=False,
                          evaluations={store: evaluation.label}) if names else []
-    verdicts = _changed(earlier, results)
+    verdicts = _changed(earlier, [r for r in results if not r.shadow])  # a shadow tells no one
     revised = RevisedEvaluation(
         store=store, label=evaluation.label, revision=revision,
         reason=latest.reason if latest else "", changes=dict(latest.changes) if latest else {},

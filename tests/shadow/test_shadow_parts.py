@@ -90,3 +90,28 @@ def test_since():
     assert parse_since("2w", now) == now - timedelta(weeks=2)
     with pytest.raises(Exception, match="30d, 12h, 4w"):
         parse_since("last month", now)
+
+
+def test_a_revised_shadow_verdict_tells_no_one(project_copy):
+    from scenarist.demo.data import TARGET, generate_quarter
+    from scenarist.metrics.evaluation import EvaluationOptions
+    from scenarist.operations.build import open_store
+    from scenarist.operations.checking import run_checks
+    from scenarist.operations.revisions import revise_verdicts
+    from scenarist.project.models import load_model
+
+    trial = "auc above 0.8 (trial)"
+    edit_project(project_copy, lambda d: d["checks"].update({trial: {
+        "store": "the_MES", "metric": "auc", "soft_min": 0.8, "shadow": True}}))
+    project = load_project(project_copy)
+    fast = EvaluationOptions(max_rows_per_side=500, n_jobs=1)
+    model = load_model(project, "fraud_model")
+    reference, batch = generate_quarter("2017Q1", 1_500), generate_quarter("2017Q4", 1_500)
+    store = open_store(project, "the_MES")
+    store.evaluate(model, batch.drop(columns=TARGET), reference, label="2017Q4", options=fast)
+    assert [r.outcome for r in run_checks(project, ["auc above 0.7", trial])] == ["EMPTY"] * 2
+    revised = store.evaluate(model, batch, reference, label="2017Q4", options=fast,
+                             revision="labels arrived")
+    result = revise_verdicts(project, "the_MES", revised, deliver=False)
+    assert [r.name for r in result.results] == ["auc above 0.7", trial]  # both re-run …
+    assert [v.check for v in result.verdicts] == ["auc above 0.7"]  # … the live one revised
