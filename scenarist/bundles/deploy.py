@@ -180,7 +180,7 @@ def create_and_deploy(
     registry = registry or Registry.open(config.registry, project_root=project.root)
     archive = create_bundle(project, version, notes=notes, include_data=include_data)
     registry.publish(archive)
-    return deploy_bundle(project.project, version, config, registry=registry)
+    return deploy_bundle(project.project, version, config, registry=registry, design=project)
 
 
 def _build(archive: Path, staging: Path, workspace: WorkspaceConfig, version: str,
