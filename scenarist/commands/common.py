@@ -30,7 +30,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -207,6 +206,14 @@ class delayed_progress:
     #             performance (when labelled), quality
 
     def __init__(self) -> None:
+        from rich.progress import (  # not at `scenarist --help`
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                   TimeElapsedColumn(), console=err, transient=True)
         self._task = self._progress.add_task("evaluating", total=self.STAGES)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scenarist.commands.common import (
@@ -32,6 +31,14 @@ SHOWN_FEATURES = 20
 @contextmanager
 def group_progress() -> Iterator[Callable[[int, int, Sequence[str]], None]]:
     """A progress bar over a streaming evaluation's column groups (on stderr)."""
+    from rich.progress import (  # not at `scenarist --help`
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     progress = Progress(TextColumn("column groups"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                         transient=True, disable=not err.is_terminal)
