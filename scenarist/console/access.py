@@ -72,9 +72,12 @@ def check_results(project: Any, store: str | None = None, check: str | None = No
 
 
 def latest_outcomes(results: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """(evaluation label, check) → the latest stored outcome of all rows (segments aside)."""
-    if results.empty:
-        return {}
-    rows = results[results["segment"].isna()] if "segment" in results else results
-    latest = rows.groupby(["evaluation_label", "check"], observed=True, sort=False).tail(1)
-    return {(r.evaluation_label, r.check): str(r.outcome) for r in latest.itertuples()}
+    """(evaluation label, check) → the latest stored outcome of all rows (segments aside).
+    `results` is oldest first, so a later result of the same pair replaces an earlier one."""
+    latest: dict[tuple[str, str], str] = {}
+    for label, check, outcome, segment in zip(
+            results["evaluation_label"].tolist(), results["check"].tolist(),
+            results["outcome"].astype(str).tolist(), results["segment"].tolist(), strict=True):
+        if segment is None or segment != segment:  # None, or NaN from pandas
+            latest[(label, check)] = outcome
+    return latest

@@ -14,6 +14,7 @@ Contract for page modules (kept stable):
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -116,7 +117,11 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 def badge(outcome: Any) -> Markup:
     """An outcome (OK, WARNING, ERROR, EMPTY, SUCCESS, FAILED, …) as a coloured badge."""
-    text = str(getattr(outcome, "value", outcome) or "–")
+    return _badge(str(getattr(outcome, "value", outcome) or "–"))
+
+
+@functools.lru_cache(maxsize=256)
+def _badge(text: str) -> Markup:  # a store page draws hundreds: format each text once
     return Markup('<span class="badge b-{}">{}</span>').format(text.lower(), escape(text))
 
 

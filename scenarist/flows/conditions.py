@@ -14,6 +14,7 @@ error, not a silent false.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,11 +53,19 @@ def _assigns(expression: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(expression: str) -> Any:
+    """The compiled expression, once per text (a backtest evaluates one gate per evaluation);
+    a syntax error raises ConfigError every time (lru_cache keeps no exception)."""
+    expression_names(expression)
+    return _ENV.compile_expression(expression, undefined_to_none=False)
+
+
 def evaluate_expression(expression: str, variables: Mapping[str, Any]) -> Any:
     """The value of a Jinja expression over `variables` (sandboxed, StrictUndefined)."""
-    expression_names(expression)  # syntax errors as ConfigError
+    compiled = _compiled(expression)  # syntax errors as ConfigError
     try:
-        value = _ENV.compile_expression(expression, undefined_to_none=False)(**variables)
+        value = compiled(**variables)
         if isinstance(value, jinja2.Undefined):
             str(value)  # raises UndefinedError for StrictUndefined
         return value
