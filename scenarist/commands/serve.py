@@ -51,6 +51,11 @@ def serve(
                                                       "the GIL before a request gets it back.")
                                   ] = 1.0,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body (MB).")] = 10.0,
+    spool_dir: Annotated[str | None, typer.Option(help="Folder spooling what the store could "
+                                                  "not take, replayed on restart (default "
+                                                  ".scenarist/spool/HOST-PORT).")] = None,
+    spool_max_mb: Annotated[float, typer.Option(help="Largest spool (MB); beyond it ingest "
+                                                "answers 503.")] = 1024.0,
     url: UrlOption = None,
     project: StoreProjectOption = None,
 ) -> None:
@@ -63,7 +68,9 @@ def serve(
 
     app_ = create_app(store_url(url, project), ServerOptions(
         monitoring=monitoring, queue_capacity=queue_capacity, flush_seconds=flush_seconds,
-        max_body_bytes=int(max_body_mb * 2**20)))
+        max_body_bytes=int(max_body_mb * 2**20),
+        spool_dir=spool_dir or f".scenarist/spool/{host}-{port}",
+        spool_max_bytes=int(spool_max_mb * 2**20)))
     sys.setswitchinterval(switch_interval_ms / 1000)  # default 5 ms: requests would wait that
     #                                                   long behind a monitoring flush
     for pair in model or []:

@@ -1,8 +1,9 @@
 """The FastAPI application: prediction and ingest endpoints over deployments (OpenAPI at /docs).
 
-    GET  /health                                        no key; queue counters
+    GET  /health                                        no key; queue and spool counters
     POST /deployments/{id}/predictions                  predict  JSON array of rows, or CSV
     POST /deployments/{id}/predictionLogs               ingest   predictions made elsewhere
+    POST /deployments/{id}/serviceStats                 ingest   requests served elsewhere
     POST /deployments/{id}/actuals                      ingest   labels, by sample/association id
     POST /deployments/{id}/monitoringBatches            ingest   a new monitoring batch
     GET  /deployments/{id}                              read     label, model, settings
@@ -19,6 +20,11 @@ checked before any body byte is read (gate.py). Errors are JSON `{"detail": "...
 unreadable body, 404 unknown deployment or batch, 409 a state conflict (deleted deployment,
 locked batch), 413 body too large, 415 content type, 422 a request or rows that do not fit,
 503 store unreachable (failures.py).
+
+predictionLogs answers 200 once its rows are stored or spooled to disk (fsync'd): requests are
+committed in groups (committer.py) and a store that cannot be reached spools them (writer.py,
+spool.py), replayed in order when it is back; /health counts `spooled` runs and the age of the
+oldest.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import asyncio
 import logging
 import math
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import numpy as np
@@ -44,12 +51,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from scenarist.deployments import Deployment
 from scenarist.errors import ConfigError, NotFoundError
 from scenarist.server import failures
-from scenarist.server.bodies import Actuals, NewBatch, PredictionLogs, Replacement, Window
+from scenarist.server.bodies import (
+    Actuals,
+    NewBatch,
+    PredictionLogs,
+    Replacement,
+    ServiceStatsReport,
+    Window,
+)
+from scenarist.server.committer import Committer
 from scenarist.server.gate import BodyLimit, Guard, GuardedRoute
 from scenarist.server.keys import ApiKey, Scope, verify
-from scenarist.server.monitoring import MonitoringQueue, Record
+from scenarist.server.monitoring import MonitoringQueue
 from scenarist.server.rows import check_rows, parse_rows
 from scenarist.server.serving import Served, ServedModels, load_estimator, wrap
+from scenarist.server.spool import Spool
+from scenarist.server.writer import Record, Writer, transient
 
 BATCH_HEADER = "X-Scenarist-Monitoring-Batch-Id"
 VERSION_HEADER = "X-Scenarist-Model-Version"
@@ -73,6 +90,11 @@ class ServerOptions(BaseModel):
     settings_refresh_seconds: float = Field(10.0, gt=0, description="How often the served "
                                             "deployments' settings (prediction warnings, "
                                             "association id) are read again.")
+    spool_dir: str | None = Field(None, description="Folder of the spool of records the store "
+                                  "could not take (replayed on restart); default a new "
+                                  "temporary folder.")
+    spool_max_bytes: int = Field(1 << 30, ge=1, description="Largest spool; beyond it ingest "
+                                 "answers 503.")
 
 
 class Server:
@@ -82,9 +104,14 @@ class Server:
         self.url = url
         self.options = options
         self.models = ServedModels(url)
+        self.spool = Spool(options.spool_dir or tempfile.mkdtemp(prefix="scenarist-spool-"),
+                           options.spool_max_bytes)
+        self.writer = Writer(url, self.models.lock, self.spool)
+        self.committer = Committer(self.writer)
         self.queue = MonitoringQueue(url, self.models.lock, capacity=options.queue_capacity,
                                      batch_size=options.flush_batch,
-                                     flush_seconds=options.flush_seconds)
+                                     flush_seconds=options.flush_seconds, writer=self.writer)
+        self._known: set[str] = set()
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._keys_lock = threading.Lock()
         self._batches: dict[tuple[str, str], str] = {}
@@ -95,11 +122,30 @@ class Server:
             cached = self._keys.get(secret)
         if cached is not None and cached[1] > now:
             return cached[0]
-        found = verify(secret, url=self.url)
+        try:
+            found = verify(secret, url=self.url)
+        except Exception as exc:
+            if cached is None or not transient(exc):
+                raise
+            return cached[0]  # the store is away: a key verified before stays valid
         if found is not None and self.options.key_cache_seconds > 0:
             with self._keys_lock:
                 self._keys[secret] = (found, now + self.options.key_cache_seconds)
         return found
+
+    def known(self, deployment_id: str) -> None:
+        """NotFoundError unless the deployment exists (remembered: ingest goes on, spooled,
+        while the store is away)."""
+        if deployment_id not in self._known:
+            Deployment.get(deployment_id, url=self.url)
+            self._known.add(deployment_id)
+
+    def health(self) -> dict[str, Any]:
+        age = self.spool.oldest_age()
+        return {"spooled": len(self.spool),
+                "oldest_spooled_age_s": None if age is None else round(age, 3),
+                "replayed": self.writer.replayed, "replay_failed": self.writer.replay_failed,
+                "last_store_error": self.writer.last_error}
 
     def batch_id(self, served: Served, batch: str) -> str:
         """The id of the open batch `batch` (id or name); NotFoundError / ConfigError."""
@@ -120,11 +166,15 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        server.writer.start()
+        server.committer.start()
         server.queue.start()
         refresher = asyncio.create_task(_refresh_settings(server))
         yield
         refresher.cancel()
+        await run_in_threadpool(server.committer.stop)
         await run_in_threadpool(server.queue.stop)
+        await run_in_threadpool(server.writer.stop)
 
     app = FastAPI(title="scenarist", lifespan=lifespan,
                   description="Predictions with monitoring, and the ingest API of deployments.")
@@ -138,9 +188,11 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
 
     @app.get("/health", tags=["server"])
     def health() -> dict[str, Any]:
-        """Liveness, and the monitoring queue's counters (dropped = requests not monitored)."""
+        """Liveness, the monitoring queue's counters (dropped = requests not monitored) and the
+        spool's (`spooled` runs waiting for the store, `oldest_spooled_age_s`)."""
         return {"status": "ok", "served_deployments": len(server.models.ids()),
-                "monitoring": server.options.monitoring, "queue": server.queue.stats().as_dict()}
+                "monitoring": server.options.monitoring, **server.health(),
+                "queue": server.queue.stats().as_dict()}
 
     @app.post("/deployments/{deployment_id}/predictions", tags=["predictions"],
               dependencies=[authorize(Scope.PREDICT)])
@@ -186,20 +238,39 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
     @app.post("/deployments/{deployment_id}/predictionLogs", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])
     def prediction_logs(deployment_id: str, body: PredictionLogs) -> dict[str, Any]:
-        """Log predictions made elsewhere (same checks as Deployment.log_batch)."""
-        deployment = Deployment.get(deployment_id, url=server.url)
+        """Log predictions made elsewhere (same checks as Deployment.log_batch). 200 means
+        stored, or spooled durably while the store is unreachable (`stored`: "spooled")."""
+        server.known(deployment_id)
         frame = pd.DataFrame.from_records([r.features for r in body.rows])
         extra = None if all(r.additional_data is None for r in body.rows) else \
             pd.DataFrame.from_records([r.additional_data or {} for r in body.rows])
-        with server.models.lock(deployment_id):
-            result = deployment.log_batch(
-                [r.sample_id for r in body.rows], [r.timestamp for r in body.rows], frame,
-                [r.prediction for r in body.rows],
-                None if any(r.probability is None for r in body.rows)
-                else [r.probability for r in body.rows], body.batch_id,
-                request_ms=body.request_ms, additional_data=extra)
-        return {"rows": result.rows, "warnings": result.warnings, "batch_id": result.batch_id,
-                "secondary_missing": dict(result.secondary_missing)}
+        record = Record(
+            deployment_id, None, None, time.time(), body.request_ms, body.batch_id,
+            [r.sample_id for r in body.rows], frame, [r.prediction for r in body.rows],
+            None if any(r.probability is None for r in body.rows)
+            else [r.probability for r in body.rows],
+            row_ts=[_epoch(r.timestamp) for r in body.rows], additional=extra)
+        outcome = server.committer.submit(record).result()
+        result = outcome.result
+        if result is None:
+            return {"rows": len(body.rows), "warnings": None, "batch_id": body.batch_id,
+                    "secondary_missing": {}, "stored": "spooled"}
+        alone = result.rows == len(body.rows)
+        return {"rows": len(body.rows), "warnings": result.warnings if alone else None,
+                "batch_id": result.batch_id,
+                "secondary_missing": dict(result.secondary_missing) if alone else {},
+                "stored": "stored"}
+
+    @app.post("/deployments/{deployment_id}/serviceStats", tags=["ingest"],
+              dependencies=[authorize(Scope.INGEST)])
+    def service_stats_report(deployment_id: str, body: ServiceStatsReport) -> dict[str, Any]:
+        """Requests served elsewhere without their data (the agent's report_deployment_stats):
+        counted in service stats; stored or spooled like predictionLogs."""
+        server.known(deployment_id)
+        outcome = server.committer.submit(Record(
+            deployment_id, None, None, _epoch(body.timestamp) if body.timestamp else time.time(),
+            body.execution_time_ms, body.batch_id, predictions=body.num_predictions)).result()
+        return {"stored": "spooled" if outcome.spooled else "stored"}
 
     @app.post("/deployments/{deployment_id}/actuals", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])
@@ -320,6 +391,12 @@ async def _refresh_settings(server: Server) -> None:
             except Exception as exc:  # noqa: BLE001 - keep serving the snapshot it has
                 log.warning("cannot refresh the settings of deployment %s: %s",
                             deployment_id, exc)
+
+
+def _epoch(value: datetime | float) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return float(value)
 
 
 def _monitor_error(server: Server, served: Served, started: float, batch_id: str | None

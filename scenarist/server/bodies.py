@@ -43,6 +43,13 @@ class PredictionLogs(_Body):
     request_ms: float | None = Field(None, ge=0, description="Time of the original request.")
 
 
+class ServiceStatsReport(_Body):
+    num_predictions: int = Field(ge=0, description="Predictions the request made.")
+    execution_time_ms: float | None = Field(None, ge=0, description="The request's time.")
+    timestamp: datetime | float | None = Field(None, description="When (default: now).")
+    batch_id: str | None = Field(None, description="Monitoring batch (id or name).")
+
+
 class Actual(_Body):
     association_id: str = Field(description="Sample id or association id of a prediction.")
     actual_value: Single = Field(description="The actual class or value.")

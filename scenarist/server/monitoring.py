@@ -13,8 +13,10 @@ records, or whatever arrived within `flush_seconds` — and logs it through the 
 Records carry the model version that produced them, so a flush after a model replacement still
 files old-model predictions under the old version. Timestamps are taken when a record is queued,
 under the queue's lock and never going back, so consecutive flushes never log a time earlier
-than one already logged. A flush that fails (a store down) is counted with its error in
-`stats()`; its records are not retried.
+than one already logged. Storing goes through writer.Writer: a flush the store cannot take
+(database down) is spooled to disk and replayed later, in order (`stats().spooled`); records
+that can never be stored (an unknown deployment, rows that do not fit) are counted with their
+error in `stats()` (`failed_records`, `last_error`).
 """
 
 from __future__ import annotations
@@ -27,35 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from sqlalchemy import select
-
-from scenarist.deployments import Deployment
-from scenarist.deployments.model_info import ModelInfo
-from scenarist.stores.deployment_tables import deployments
+from scenarist.server.writer import Record, Writer, runs
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Record:
-    """One served request: predictions (`frame` not None) or a failure (`frame` None)."""
-
-    deployment_id: str
-    version: int
-    model: ModelInfo
-    ts: float
-    request_ms: float
-    batch_id: str | None = None
-    sample_ids: list[str] | None = None
-    frame: pd.DataFrame | None = None
-    predictions: np.ndarray | None = None
-    probabilities: np.ndarray | None = None
-
-    @property
-    def rows(self) -> int:
-        return 0 if self.frame is None else len(self.frame)
 
 
 @dataclass
@@ -68,6 +44,7 @@ class QueueStats:
     logged_rows: int = 0
     logged_errors: int = 0
     failed_records: int = 0
+    spooled_runs: int = 0
     last_error: str | None = None
     pending: int = field(default=0)
 
@@ -79,9 +56,10 @@ class MonitoringQueue:
     """See the module docstring. `start()` the worker, `stop()` flushes what is left."""
 
     def __init__(self, url: str | None, lock_for: Callable[[str], threading.Lock], *,
-                 capacity: int = 10_000, batch_size: int = 2_000, flush_seconds: float = 1.0):
+                 capacity: int = 10_000, batch_size: int = 2_000, flush_seconds: float = 1.0,
+                 writer: Writer | None = None):
         self.url = url
-        self._lock_for = lock_for
+        self.writer = writer or Writer(url, lock_for, None)
         self._queue: queue.Queue[Record] = queue.Queue(maxsize=capacity)
         self._stats = QueueStats(capacity=capacity)
         self._stats_lock = threading.Lock()
@@ -165,23 +143,21 @@ class MonitoringQueue:
         """Log `records` (in queue order) through the deployments API."""
         with self._stats_lock:
             self._stats.flushes += 1
-        for run in _runs(records):
+        for run in runs(records):
             head = run[0]
             try:
-                with self._lock_for(head.deployment_id):
-                    deployment = _at_version(head, self.url)
-                    if head.frame is None:
-                        deployment.log_errors([r.ts for r in run], [r.request_ms for r in run],
-                                              batch_id=head.batch_id)
-                        self._count(logged_errors=len(run))
-                    else:
-                        _log_predictions(deployment, run)
-                        self._count(logged_requests=len(run),
-                                    logged_rows=sum(r.rows for r in run))
+                outcome = self.writer.write(run)
             except Exception as exc:  # noqa: BLE001 - counted and reported, the worker goes on
                 log.warning("monitoring flush of deployment %s failed: %s",
                             head.deployment_id, exc)
                 self._count(failed_records=len(run), last_error=f"{type(exc).__name__}: {exc}")
+                continue
+            if outcome.spooled:
+                self._count(spooled_runs=1)
+            elif head.frame is None:
+                self._count(logged_errors=len(run))
+            else:
+                self._count(logged_requests=len(run), logged_rows=sum(r.rows for r in run))
 
     def _count(self, last_error: str | None = None, **increments: int) -> None:
         with self._stats_lock:
@@ -189,58 +165,3 @@ class MonitoringQueue:
                 setattr(self._stats, name, getattr(self._stats, name) + value)
             if last_error is not None:
                 self._stats.last_error = last_error
-
-
-def _runs(records: list[Record]) -> list[list[Record]]:
-    """Consecutive records loggable in one call: same deployment, version, batch and kind;
-    predictions only when every record of the run has a single row."""
-    runs: list[list[Record]] = []
-    for record in records:
-        key = (record.deployment_id, record.version, record.batch_id, record.frame is None)
-        previous = runs[-1][-1] if runs else None
-        joinable = (previous is not None and key == (
-            previous.deployment_id, previous.version, previous.batch_id, previous.frame is None)
-            and (record.frame is None or (record.rows == 1 and previous.rows == 1)))
-        if joinable:
-            runs[-1].append(record)
-        else:
-            runs.append([record])
-    return runs
-
-
-def _log_predictions(deployment: Deployment, run: list[Record]) -> None:
-    if len(run) == 1:
-        record = run[0]
-        deployment.log_batch(record.sample_ids, [record.ts] * record.rows, record.frame,
-                             record.predictions, record.probabilities, record.batch_id,
-                             request_ms=record.request_ms)
-        return
-    probabilities = None
-    if run[0].probabilities is not None:
-        probabilities = np.concatenate([r.probabilities for r in run])  # type: ignore[misc]
-    deployment.log_batch(
-        [s for r in run for s in r.sample_ids or ()], [r.ts for r in run],
-        pd.concat([r.frame for r in run], ignore_index=True),
-        np.concatenate([r.predictions for r in run]), probabilities, run[0].batch_id,
-        request_ms=[r.request_ms for r in run])
-
-
-class _AtVersion(Deployment):
-    """The deployment as seen by requests its model version `version` served: statistics are
-    filed under that version and data is checked against that model, even after a swap."""
-
-    def __init__(self, engine: Any, row: Any, version: int, model: ModelInfo):
-        self._pinned = (version, model)
-        super().__init__(engine, row)
-
-    def _load(self, row: Any) -> None:
-        super()._load(row)
-        self.model_version, self.model = self._pinned
-
-
-def _at_version(record: Record, url: str | None) -> Deployment:
-    current = Deployment.get(record.deployment_id, url=url)
-    engine = current._engine
-    with engine.connect() as conn:
-        row = conn.execute(select(deployments).where(deployments.c.key == current.key)).one()
-    return _AtVersion(engine, row, record.version, record.model)
