@@ -77,6 +77,8 @@ def diff_bundles(old: Path, new: Path) -> BundleDiff:
     old_defs, new_defs = _definitions(old), _definitions(new)
     for section in SECTIONS:
         a, b = old_defs.get(section, {}), new_defs.get(section, {})
+        if section == "triggers":  # of a scenario in both: an added scenario says it all
+            a, b = ({n: v for n, v in d.items() if n in a and n in b} for d in (a, b))
         changes += [DefinitionChange(section, n, "added") for n in b if n not in a]
         changes += [DefinitionChange(section, n, "removed") for n in a if n not in b]
         changes += [DefinitionChange(section, n, "changed", _details(a[n], b[n]))

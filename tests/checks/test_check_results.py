@@ -47,7 +47,8 @@ def test_how_often_did_this_check_warn_this_year(store_url):
                                            ((2025, 10), (2026, 1), (2026, 4), (2026, 7))]
     assert list(history.columns) == ["checked_at", "check", "store", "outcome", "metric",
                                      "feature", "value", "bounds", "message",
-                                     "evaluation_label", "scenario_run_id", "segment"]
+                                     "evaluation_label", "scenario_run_id", "segment",
+                                     "shadow"]
     row = history.iloc[-1]
     assert (row.check, row.store, row.outcome, row.value) == (drift, "the_MES", "WARNING", 0.5)
     assert row.bounds == {"soft_max": 0.45} and row.scenario_run_id == "run-1"

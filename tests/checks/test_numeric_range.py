@@ -96,5 +96,5 @@ def test_unknown_type_and_key_list_the_valid_ones():
         SPEC.validate_python({"store": "s", "metric": "m", "soft_max": 1, "sof_min": 0})
     [error] = info.value.errors()
     assert error["loc"] == ("sof_min",)
-    assert "unknown key 'sof_min'; valid keys: store, metric, feature, segment, type, soft_min" in \
-        error["msg"]
+    assert ("unknown key 'sof_min'; valid keys: store, metric, feature, segment, shadow, type, "
+            "soft_min") in error["msg"]
