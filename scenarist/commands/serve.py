@@ -56,6 +56,9 @@ def serve(
                                                   ".scenarist/spool/HOST-PORT).")] = None,
     spool_max_mb: Annotated[float, typer.Option(help="Largest spool (MB); beyond it ingest "
                                                 "answers 503.")] = 1024.0,
+    compact_every: Annotated[float, typer.Option(help="Seconds between background compactions "
+                                                 "of closed hours' feature files (0: off).")
+                             ] = 300.0,
     url: UrlOption = None,
     project: StoreProjectOption = None,
 ) -> None:
@@ -66,17 +69,18 @@ def serve(
 
     from scenarist.server import ServerOptions, create_app
 
+    pairs = [pair.partition("=") for pair in model or []]
+    for pair, (deployment_id, sep, path) in zip(model or [], pairs, strict=True):
+        if not sep or not deployment_id.strip() or not path.strip():
+            raise CommandLineError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
     app_ = create_app(store_url(url, project), ServerOptions(
         monitoring=monitoring, queue_capacity=queue_capacity, flush_seconds=flush_seconds,
         max_body_bytes=int(max_body_mb * 2**20),
         spool_dir=spool_dir or f".scenarist/spool/{host}-{port}",
-        spool_max_bytes=int(spool_max_mb * 2**20)))
+        spool_max_bytes=int(spool_max_mb * 2**20), compact_every_s=compact_every or None))
     sys.setswitchinterval(switch_interval_ms / 1000)  # default 5 ms: requests would wait that
     #                                                   long behind a monitoring flush
-    for pair in model or []:
-        deployment_id, sep, path = pair.partition("=")
-        if not sep or not deployment_id.strip() or not path.strip():
-            raise CommandLineError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
+    for deployment_id, _, path in pairs:
         served = app_.state.server.models.load(deployment_id.strip(), path.strip())
         err.print(f"serving deployment {served.deployment.id} ({escape(served.deployment.label)})"
                   f": model {escape(served.model.name)} v{served.version}", highlight=False)

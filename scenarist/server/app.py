@@ -95,6 +95,8 @@ class ServerOptions(BaseModel):
                                   "temporary folder.")
     spool_max_bytes: int = Field(1 << 30, ge=1, description="Largest spool; beyond it ingest "
                                  "answers 503.")
+    compact_every_s: float | None = Field(None, gt=0, description="Compact closed hours' "
+                                          "feature files in the background this often.")
 
 
 class Server:
@@ -170,8 +172,15 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         server.committer.start()
         server.queue.start()
         refresher = asyncio.create_task(_refresh_settings(server))
+        compaction = None
+        if server.options.compact_every_s:
+            from scenarist.deployments.compaction import run_in_background
+
+            compaction = run_in_background(server.url, server.options.compact_every_s)[1]
         yield
         refresher.cancel()
+        if compaction is not None:
+            compaction.set()
         await run_in_threadpool(server.committer.stop)
         await run_in_threadpool(server.queue.stop)
         await run_in_threadpool(server.writer.stop)
