@@ -43,6 +43,7 @@ from scenarist.commands import (
     deployments,
     export,
     outbox,
+    predict,
     report,
     scenarios,
     serve,
@@ -76,6 +77,7 @@ app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.command("init")(demo.init)
 app.command("serve")(serve.serve)
+app.command("predict")(predict.predict)
 app.command("ui")(ui.ui)
 
 

@@ -64,7 +64,14 @@ from scenarist.server.gate import BodyLimit, Guard, GuardedRoute
 from scenarist.server.keys import ApiKey, Scope, verify
 from scenarist.server.monitoring import MonitoringQueue
 from scenarist.server.rows import check_rows, parse_rows
-from scenarist.server.serving import Served, ServedModels, load_estimator, wrap
+from scenarist.server.serving import (
+    Served,
+    ServedModels,
+    job_batch,
+    load_estimator,
+    open_batch,
+    wrap,
+)
 from scenarist.server.spool import Spool
 from scenarist.server.writer import Record, Writer, transient
 
@@ -154,10 +161,7 @@ class Server:
         cached = self._batches.get((served.deployment.id, batch))
         if cached is not None:
             return cached
-        found = served.deployment.get_batch(batch)
-        if found.locked:
-            raise ConfigError(f"monitoring batch {found.name!r} is locked; predictions cannot "
-                              "join it. Create a new batch.")
+        found = open_batch(served.deployment, batch)
         self._batches[(served.deployment.id, batch)] = found.id
         return found.id
 
@@ -205,7 +209,13 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
 
     @app.post("/deployments/{deployment_id}/predictions", tags=["predictions"],
               dependencies=[authorize(Scope.PREDICT)])
-    async def predictions(deployment_id: str, request: Request) -> JSONResponse:
+    async def predictions(
+        deployment_id: str, request: Request,
+        monitoring_batch_prefix: Annotated[str | None, Query(
+            alias="monitoringBatchPrefix", description="File the rows under a new monitoring "
+            "batch named 'PREFIX - <timestamp>' (a batch scoring job); its id is in the "
+            "response's X-Scenarist-Monitoring-Batch-Id header.")] = None,
+    ) -> JSONResponse:
         """Predict on rows (JSON array of objects, or text/csv). Each row gets its prediction,
         class probabilities and prediction-warning flag; the response names the model version.
         Header X-Scenarist-Monitoring-Batch-Id files the rows in a monitoring batch."""
@@ -221,9 +231,13 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         batch = request.headers.get(BATCH_HEADER)
         try:
             body = await request.body()  # bounded by BodyLimit (413)
-            batch_id = (await run_in_threadpool(server.batch_id, served, batch)
-                        if batch else None)
             frame = parse_rows(body, request.headers.get("content-type"))
+            if monitoring_batch_prefix is not None:
+                batch_id = (await run_in_threadpool(job_batch, served.deployment,
+                                                    monitoring_batch_prefix)).id
+            else:
+                batch_id = (await run_in_threadpool(server.batch_id, served, batch)
+                            if batch else None)
             check_rows(frame, served)
             values, probabilities = served.model.predict(frame)
         except Exception:
@@ -238,11 +252,14 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
                 deployment_id, served.version, served.deployment.model, ts, elapsed, batch_id,
                 sample_ids, frame, values, probabilities))
             monitored = "queued" if ok else "dropped"
+        headers = {VERSION_HEADER: str(served.version), MONITORING_HEADER: monitored}
+        if batch_id is not None:
+            headers[BATCH_HEADER] = batch_id
         return JSONResponse(
             {"deployment_id": deployment_id, "model": served.model.name,
              "model_version": served.version,
              "data": _rows(served, sample_ids, values, probabilities, warnings)},
-            headers={VERSION_HEADER: str(served.version), MONITORING_HEADER: monitored})
+            headers=headers)
 
     @app.post("/deployments/{deployment_id}/predictionLogs", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,24 @@ class ServedModels:
             served = _snapshot(deployment, current.model)
             self._served[deployment_id] = served
         return served
+
+
+def job_batch(deployment: Deployment, prefix: str) -> Any:
+    """A new monitoring batch for one scoring job: `PREFIX - <UTC time to the millisecond>`."""
+    if not prefix.strip():
+        raise ConfigError("the monitoring batch prefix is empty; give a name such as "
+                          "'Batch From predict.py'")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return deployment.create_batch(f"{prefix.strip()} - {stamp}")
+
+
+def open_batch(deployment: Deployment, batch: str) -> Any:
+    """The batch `batch` (id or name), refused when locked."""
+    found = deployment.get_batch(batch)
+    if found.locked:
+        raise ConfigError(f"monitoring batch {found.name!r} is locked; predictions cannot join "
+                          "it. Create a new batch.")
+    return found
 
 
 def load_estimator(path: Path | str) -> Any:
