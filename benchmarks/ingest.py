@@ -12,6 +12,19 @@
    days, without feature data collection (the query reads rollups only, and 10M × 20 features
    of Parquet would only cost disk). Median of 20 runs after one warm-up.
 
+3. Small calls (`--sections small`): per-call time of `log_batch` with 1, 10 and 100 rows
+   (`--small-features` features, one request time), median of `--small-calls` calls after 10
+   warm-up calls, each size into a fresh deployment.
+4. Drift after compaction (`--sections drift`): `get_feature_drift` over 20,000 rows (~9 hours)
+   logged as 2,000 calls of 10 rows and compacted (`Deployment.compact`), against the same rows
+   logged in one call; median of 3 queries each. Also the query before compaction.
+5. A simulated day (`--sections day`, SQLite only): one flush per second for `--day-seconds`
+   seconds (86,400: a day), each a 1-row feature file written straight through the store's
+   write path (`FeatureFiles.stage` + registration, as `log_batch` does, without the per-call
+   validation and prediction rows: the real loop is too slow to run 86,400 times here), after 6
+   earlier days of hourly files; then `compact` (timed) must leave ≤ 24 files per batch for the
+   day, and a 7-day `get_feature_drift` (timed) must stay under 2 s.
+
 PostgreSQL runs in a schema of its own, dropped at the end; SQLite in a temp folder.
 """
 
@@ -104,6 +117,115 @@ def bench_backend(name: str, url: str, data_dir: Path, args) -> dict[str, float]
             "query_p90_ms": statistics.median(p90) * 1000}
 
 
+def bench_small(name: str, url: str, data_dir: Path, args) -> dict[str, float]:
+    """Median ms per log_batch call of 1, 10 and 100 rows."""
+    features = [f"f{i:02d}" for i in range(args.small_features)]
+    model, reference = make_model(features)
+    result = {}
+    for rows in (1, 10, 100):
+        dep = Deployment.create(model, f"small {name} {rows}", reference=reference, url=url,
+                                data_dir=data_dir)
+        calls = args.small_calls + 10
+        ids, ts, data, pred, proba = make_rows(rows * calls, features, 0, START, 3600 * 4, rows)
+        times, cpu = [], []
+        for call in range(calls):
+            part = slice(call * rows, (call + 1) * rows)
+            frame = data.iloc[part].reset_index(drop=True)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            dep.log_batch(ids[part], ts[part], frame, pred[part], proba[part], request_ms=5.0)
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+        result[f"call_ms_{rows}"] = statistics.median(times[10:]) * 1000
+        result[f"cpu_ms_{rows}"] = statistics.median(cpu[10:]) * 1000
+    return result
+
+
+def bench_drift(name: str, url: str, data_dir: Path, args) -> dict[str, float]:
+    """Drift over 20,000 rows: 2,000 calls of 10 (before/after compaction) vs one call."""
+    features = [f"f{i:02d}" for i in range(args.small_features)]
+    model, reference = make_model(features)
+    ids, ts, data, pred, proba = make_rows(20_000, features, 0, START, 9 * 3600, 7)
+    end = pd.Timestamp(START + 10 * 3600, unit="s", tz="UTC")
+    window = (end - pd.Timedelta(hours=10), end)
+
+    def query(dep: Deployment) -> float:
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            dep.get_feature_drift(*window)
+            timings.append(time.perf_counter() - started)
+        return statistics.median(timings)
+
+    one = Deployment.create(model, f"drift one {name}", reference=reference, url=url,
+                            data_dir=data_dir)
+    one.log_batch(ids, ts, data, pred, proba, request_ms=5.0)
+    many = Deployment.create(model, f"drift many {name}", reference=reference, url=url,
+                             data_dir=data_dir)
+    started = time.perf_counter()
+    for call in range(2_000):
+        part = slice(call * 10, call * 10 + 10)
+        many.log_batch(ids[part], ts[part], data.iloc[part].reset_index(drop=True), pred[part],
+                       proba[part], request_ms=5.0)
+    logged = time.perf_counter() - started
+    before = query(many)
+    started = time.perf_counter()
+    compacted = many.compact(older_than=0)
+    compact_s = time.perf_counter() - started
+    files = len(many.files.files(0, 2 ** 31 - 1, None))
+    return {"one_call_s": query(one), "many_before_s": before, "many_after_s": query(many),
+            "many_log_s": logged, "compact_s": compact_s, "files_after": files,
+            "files_before": compacted.files_retired}
+
+
+def bench_day(url: str, data_dir: Path, args) -> dict[str, float]:
+    """A simulated day of one flush per second, then compaction and a 7-day drift query."""
+    features = [f"f{i:02d}" for i in range(args.small_features)]
+    model, reference = make_model(features)
+    dep = Deployment.create(model, "day", reference=reference, url=url, data_dir=data_dir)
+    files = dep.files
+    day_end = (time.time() // 3600 - 1) * 3600  # the simulated day ends an hour ago
+    day_start = day_end - args.day_seconds
+    engine = dep._engine
+
+    def write(ts: np.ndarray, offset: int) -> list:
+        ids, _, data, pred, proba = make_rows(len(ts), features, offset, 0, 1, offset)
+        table = data.assign(sample_id=ids, ts=ts, model_version=np.int32(1),
+                            __prediction__=pred, __proba__=proba)
+        return [files.stage(table, (ts // 3600).astype(np.int64), None)]
+
+    def register(staged: list) -> None:
+        with engine.begin() as conn:
+            for one in staged:
+                one.register(conn)
+
+    offset = 0
+    for hour in range(6 * 24):  # 6 earlier days, one 3,600-row file per hour
+        start = day_start - 6 * 86_400 + hour * 3600
+        register(write(start + np.arange(3600, dtype=np.float64), offset))
+        offset += 3600
+    started = time.perf_counter()
+    pending: list = []
+    for second in range(args.day_seconds):
+        pending += write(np.array([day_start + second], dtype=np.float64), offset + second)
+        if len(pending) == 1_000:
+            register(pending)
+            pending = []
+    register(pending)
+    write_s = time.perf_counter() - started
+    started = time.perf_counter()
+    dep.compact(older_than=0)
+    compact_s = time.perf_counter() - started
+    listed = files.listed(int(day_start // 3600), int(day_end // 3600), None)
+    window = (pd.Timestamp(day_end - 7 * 86_400, unit="s", tz="UTC").ceil("h"),
+              pd.Timestamp(day_end, unit="s", tz="UTC"))
+    started = time.perf_counter()
+    dep.get_feature_drift(*window)
+    drift_s = time.perf_counter() - started
+    return {"calls": args.day_seconds, "write_s": write_s, "compact_s": compact_s,
+            "day_files": len(listed), "drift_7d_s": drift_s,
+            "rows_7d": 6 * 86_400 + args.day_seconds}
+
+
 def rng_ms(call: int) -> float:
     return 50.0 + 10 * call
 
@@ -116,13 +238,17 @@ def main() -> int:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int, default=3, help="log_batch runs (median, best)")
+    parser.add_argument("--sections", nargs="+", default=["large", "small", "drift", "day"])
+    parser.add_argument("--small-features", type=int, default=10)
+    parser.add_argument("--small-calls", type=int, default=200)
+    parser.add_argument("--day-seconds", type=int, default=86_400)
     args = parser.parse_args()
-    results = {}
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "sqlite" in args.backends:
-            results["sqlite"] = bench_backend("sqlite", f"sqlite:///{folder / 'store.db'}",
-                                              folder / "sqlite-data", args)
+            results["sqlite"] = run_sections("sqlite", f"sqlite:///{folder / 'store.db'}",
+                                             folder / "sqlite-data", args)
         if "postgresql" in args.backends:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
             base = make_url(args.postgres).set(drivername="postgresql+psycopg")
@@ -131,7 +257,7 @@ def main() -> int:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             url = base.update_query_dict({"options": f"-csearch_path={schema}"})
             try:
-                results["postgresql"] = bench_backend(
+                results["postgresql"] = run_sections(
                     "postgresql", url.render_as_string(hide_password=False),
                     folder / "pg-data", args)
             finally:
@@ -139,16 +265,60 @@ def main() -> int:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
-    print(f"log_batch: {args.rows:,} rows x {args.features} features; query: "
-          f"{args.query_rows:,} predictions over 7 days")
-    print("| backend | log_batch s (median) | rows/s (median) | rows/s (best) | query-set load "
-          "rows/s (no Parquet) | over_time total_predictions ms | over_time p90_request_ms ms |")
-    print("|---|---|---|---|---|---|---|")
-    for name, r in results.items():
-        print(f"| {name} | {r['ingest_s']:.2f} | {r['rows_per_s']:,.0f} | "
-              f"{r['best_rows_per_s']:,.0f} | "
-              f"{r['load_rows_per_s']:,.0f} | {r['query_ms']:.1f} | {r['query_p90_ms']:.1f} |")
+    report(results, args)
     return 0
+
+
+def run_sections(name: str, url: str, data_dir: Path, args) -> dict[str, float]:
+    result: dict[str, float] = {}
+    if "large" in args.sections:
+        result.update(bench_backend(name, url, data_dir, args))
+    if "small" in args.sections:
+        result.update(bench_small(name, url, data_dir, args))
+    if "drift" in args.sections:
+        result.update(bench_drift(name, url, data_dir, args))
+    if "day" in args.sections and name == "sqlite":
+        result.update(bench_day(url, data_dir, args))
+    return result
+
+
+def report(results: dict[str, dict[str, float]], args) -> None:
+    if "large" in args.sections:
+        print(f"log_batch: {args.rows:,} rows x {args.features} features; query: "
+              f"{args.query_rows:,} predictions over 7 days")
+        print("| backend | log_batch s (median) | rows/s (median) | rows/s (best) | query-set "
+              "load rows/s (no Parquet) | over_time total_predictions ms | over_time "
+              "p90_request_ms ms |")
+        print("|---|---|---|---|---|---|---|")
+        for name, r in results.items():
+            print(f"| {name} | {r['ingest_s']:.2f} | {r['rows_per_s']:,.0f} | "
+                  f"{r['best_rows_per_s']:,.0f} | {r['load_rows_per_s']:,.0f} | "
+                  f"{r['query_ms']:.1f} | {r['query_p90_ms']:.1f} |")
+    if "small" in args.sections:
+        print(f"\nsmall log_batch calls ({args.small_features} features; median of "
+              f"{args.small_calls} calls)")
+        print("| backend | 1 row ms | 10 rows ms | 100 rows ms | client CPU ms: 1 / 10 / 100 |")
+        print("|---|---|---|---|---|")
+        for name, r in results.items():
+            print(f"| {name} | {r['call_ms_1']:.1f} | {r['call_ms_10']:.1f} | "
+                  f"{r['call_ms_100']:.1f} | {r['cpu_ms_1']:.1f} / {r['cpu_ms_10']:.1f} / "
+                  f"{r['cpu_ms_100']:.1f} |")
+    if "drift" in args.sections:
+        print("\nget_feature_drift over 20,000 rows (~9 h): 1 call vs 2,000 calls of 10")
+        print("| backend | 1 call s | 2,000 calls s (files) | compact s | compacted s (files) "
+              "| compacted / 1 call | logging 2,000 calls s |")
+        print("|---|---|---|---|---|---|---|")
+        for name, r in results.items():
+            print(f"| {name} | {r['one_call_s']:.3f} | {r['many_before_s']:.3f} "
+                  f"({r['files_before']:.0f}) | {r['compact_s']:.2f} | {r['many_after_s']:.3f} "
+                  f"({r['files_after']:.0f}) | {r['many_after_s'] / r['one_call_s']:.2f}x | "
+                  f"{r['many_log_s']:.1f} |")
+    if "day" in args.sections and "sqlite" in results:
+        r = results["sqlite"]
+        print(f"\nsimulated day (SQLite): {r['calls']:,.0f} one-row flushes written in "
+              f"{r['write_s']:.0f} s; compact {r['compact_s']:.1f} s -> {r['day_files']:.0f} "
+              f"files for the day; 7-day get_feature_drift over {r['rows_7d']:,.0f} rows: "
+              f"{r['drift_7d_s']:.2f} s")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,11 @@ class Deployment:
 
     @property
     def files(self) -> FeatureFiles:
-        return FeatureFiles(self.data_dir, self.id, self._engine, self.key)
+        cached = self.__dict__.get("_files")  # (location, files): built once per location
+        if cached is None or cached[0] != str(self.data_dir):
+            cached = self.__dict__["_files"] = (
+                str(self.data_dir), FeatureFiles(self.data_dir, self.id, self._engine, self.key))
+        return cached[1]
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -210,7 +210,7 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
                         secondary_missing=secondary_missing)
 
 
-def _feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame,
+def _feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame | None,
                    texts: np.ndarray, seconds: np.ndarray, values: np.ndarray,
                    proba: np.ndarray | None) -> pa.Table:
     """The call's feature file rows, built column by column (no pandas frame to assemble)."""
@@ -220,7 +220,7 @@ def _feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame,
     columns["sample_id"] = pa.array(texts, type=pa.string())
     columns["ts"] = pa.array(seconds, type=pa.float64())
     columns["model_version"] = pa.array(np.full(len(texts), self.model_version, dtype=np.int32))
-    for name in extra.columns:
+    for name in extra.columns if extra is not None else ():
         columns[str(name)] = pa.Array.from_pandas(extra[name])
     columns[PREDICTION] = pa.Array.from_pandas(pd.Series(values))
     if proba is not None:
@@ -386,10 +386,10 @@ def _typed_nulls(frame: pd.DataFrame, features: list[str], types: dict[str, str]
     return frame.astype(cast, copy=False) if cast else frame
 
 
-def _additional(self: Deployment, data: Any, n: int) -> pd.DataFrame:
-    """The additional data columns (none when not given), checked against the features."""
+def _additional(self: Deployment, data: Any, n: int) -> pd.DataFrame | None:
+    """The additional data columns (None when not given), checked against the features."""
     if data is None:
-        return pd.DataFrame(index=pd.RangeIndex(n))
+        return None
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     if len(frame) != n:
         raise InputDataError(f"{n} sample ids but {len(frame)} additional_data rows; pass one "
@@ -438,7 +438,11 @@ def _predictions(self: Deployment, predictions: Any, texts: np.ndarray
                              "pass one prediction per row")
     if self.model.is_classifier:
         classes = list(self.model.classes or ())
-        codes = pd.Categorical(values, categories=classes).codes
+        if len(values) <= 1_000:  # a dict lookup: Categorical costs ~0.3 ms however small
+            index = {c: i for i, c in enumerate(classes)}
+            codes = np.array([index.get(v, -1) for v in values.tolist()], dtype=np.int64)
+        else:
+            codes = pd.Categorical(values, categories=classes).codes
         unknown = codes < 0
         if unknown.any():
             raise InputDataError(f"{name_rows(texts, unknown)} predict a value that is not a "
@@ -517,7 +521,8 @@ def _request_ms(request_ms: Any, n: int) -> Any:
                          f"(one request per row); got shape {array.shape}")
 
 
-def _duplicates(self: Deployment, texts: np.ndarray, hashes: np.ndarray) -> InputDataError:
+def logged_hashes(self: Deployment, hashes: np.ndarray) -> set[int]:
+    """The sample-id hashes among `hashes` that the deployment has logged already."""
     from scenarist.stores.deployment_tables import predictions
 
     found: set[int] = set()
@@ -527,6 +532,11 @@ def _duplicates(self: Deployment, texts: np.ndarray, hashes: np.ndarray) -> Inpu
             found.update(conn.execute(select(predictions.c.sample_hash).where(
                 predictions.c.deployment_key == self.key,
                 predictions.c.sample_hash.in_(chunk))).scalars())
+    return found
+
+
+def _duplicates(self: Deployment, texts: np.ndarray, hashes: np.ndarray) -> InputDataError:
+    found = logged_hashes(self, hashes)
     logged = np.isin(hashes, np.fromiter(found, dtype=np.int64, count=len(found)))
     return InputDataError(f"sample ids must be unique within a deployment: "
                           f"{name_rows(texts, logged)} were logged before. Nothing was stored; "
