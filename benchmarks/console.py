@@ -1,6 +1,6 @@
 """Server time of every console page on a large store and a deployment with many predictions.
 
-    python benchmarks/console.py [--evaluations 1000] [--features 50] [--predictions 1000000]
+    python benchmarks/console.py [--evaluations 1000] [--features 50] [--predictions 400000]
                                  [--runs 7] [--dir DIR]
 
 Builds, in a temporary folder (or DIR, reused when it already holds the data):
@@ -155,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evaluations", type=int, default=1_000)
     parser.add_argument("--features", type=int, default=50)
-    parser.add_argument("--predictions", type=int, default=1_000_000)
+    parser.add_argument("--predictions", type=int, default=400_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
