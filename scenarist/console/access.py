@@ -14,7 +14,7 @@ import pandas as pd
 from fastapi import Request
 
 from scenarist.console.state import console_state
-from scenarist.errors import ConfigError, NotFoundError
+from scenarist.errors import ConfigError, NotFoundError, ScenaristError
 from scenarist.stores.evaluation_store import EvaluationStore
 
 
@@ -51,6 +51,30 @@ def project_engine(project: Any) -> Any:
 
     connection = project.connections.get("store")
     return connect(connection.resolved_url() if connection else None, project.root)
+
+
+_IMPORTANCE: dict[tuple[str, str, float], dict[str, float] | None] = {}
+
+
+def model_importance(project: Any, name: str) -> dict[str, float] | None:
+    """The project model's own feature importance (`feature_importances_`, else |coef_|,
+    normalised; `ModelInfo`), None when the model has none or is not the project's. Loaded once
+    per model file version."""
+    from scenarist.deployments.model_info import ModelInfo
+    from scenarist.project.models import load_model
+
+    spec = project.models.get(name)
+    if spec is None:
+        return None
+    path = project.resolve_path(spec.path)
+    key = (str(path), name, path.stat().st_mtime if path.exists() else 0.0)
+    if key not in _IMPORTANCE:
+        try:
+            _IMPORTANCE[key] = ModelInfo.from_model(load_model(project, name), None) \
+                .feature_importance
+        except (ScenaristError, TypeError, ValueError, OSError):
+            _IMPORTANCE[key] = None
+    return _IMPORTANCE[key]
 
 
 def store_checks(project: Any, store: str) -> dict[str, Any]:

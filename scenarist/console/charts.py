@@ -114,9 +114,10 @@ def sparkline(values: Sequence[float]) -> dict[str, Any]:
             "config": {"staticPlot": True}}
 
 
-def drift_vs_importance(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """DataRobot's chart: one point per feature, importance (x) against drift (y), drifted
-    features in red. `rows` carry feature, importance, score, drifted."""
+def drift_vs_importance(rows: Sequence[Mapping[str, Any]], whose: str = "model"
+                        ) -> dict[str, Any]:
+    """DataRobot's chart: one point per feature, importance (x, in `whose` model) against drift
+    (y), drifted features in red. `rows` carry feature, importance, score, drifted."""
     shown = [r for r in rows if r.get("importance") is not None]
     colour = ["#c62828" if r["drifted"] else CURRENT_COLOR for r in shown]
     return {"data": [{"type": "scatter", "mode": "markers+text",
@@ -125,5 +126,5 @@ def drift_vs_importance(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                       "marker": {"color": colour, "size": 9}, "hoverinfo": "text+x+y"}],
             "layout": {"height": 320, "plot_bgcolor": "#fff", "showlegend": False,
                        "margin": {"l": 50, "r": 20, "t": 20, "b": 45},
-                       "xaxis": {"title": {"text": "feature importance"}},
+                       "xaxis": {"title": {"text": f"feature importance ({whose})"}},
                        "yaxis": {"title": {"text": "drift score"}}}}

@@ -45,7 +45,8 @@ def evaluation_page(request: Request, store: str, label: str):
     evaluation = history.get(label)
     results = access.check_results(project, store)
     mine = results[results["evaluation_label"] == label]
-    features = [_drift_row(row, evaluation) for row in _feature_rows(evaluation)]
+    importance = access.model_importance(project, evaluation.model) or {}
+    features = [_drift_row(row, evaluation, importance) for row in _feature_rows(evaluation)]
     histograms = evaluation.details.get("histograms") or {}
     estimates = _estimate_rows(evaluation)
     custom = list(evaluation.details.get("custom_metrics") or {})
@@ -55,8 +56,9 @@ def evaluation_page(request: Request, store: str, label: str):
         summary=_summary(evaluation), features=features,
         histograms={f["feature"]: charts.histogram(histograms[f["feature"]])
                     for f in features[:MAX_HISTOGRAMS] if f["feature"] in histograms},
-        scatter=charts.drift_vs_importance(features) if any(
-            f["importance"] is not None for f in features) else None,
+        model_importance=bool(importance),
+        scatter=charts.drift_vs_importance(features, "model" if importance else "drift model")
+        if any(f["importance"] is not None for f in features) else None,
         checks=[{"name": r.check, "outcome": str(r.outcome), "value": r.value,
                  "message": r.message, "segment": r.segment}
                 for r in mine.groupby(["check", "segment"], dropna=False, observed=True,
@@ -72,16 +74,19 @@ def evaluation_page(request: Request, store: str, label: str):
         exportable=bool(evaluation.snapshot))
 
 
-def _drift_row(row: dict[str, Any], evaluation: Any) -> dict[str, Any]:
-    """A row of the drift pane: the report's feature row, its p-value and distance named, and
-    the feature's importance in the drift model (how much it tells the batch from the
-    reference)."""
+def _drift_row(row: dict[str, Any], evaluation: Any, importance: dict[str, float]
+               ) -> dict[str, Any]:
+    """A row of the drift pane: the report's feature row, its p-value and distance named, the
+    model's importance of the feature (else the drift model's: how much the feature tells the
+    batch from the reference) and the drift model's."""
     stats = row["stats"]
     pvalue = next(((name, stats[name]) for name in PVALUES if name in stats), None)
     distance = next(((name, stats[name]) for name in DISTANCES if name in stats), None)
-    importance = evaluation.metric("drift_model_importance", row["feature"])
-    return {**row, "pvalue": pvalue, "distance": distance,
-            "importance": None if math.isnan(importance) else importance}
+    drift_model = evaluation.metric("drift_model_importance", row["feature"])
+    drift_model = None if math.isnan(drift_model) else drift_model
+    own = importance.get(row["feature"]) if importance else drift_model
+    return {**row, "pvalue": pvalue, "distance": distance, "importance": own,
+            "drift_importance": drift_model}
 
 
 @router.get("/stores/{store}/evaluations/{label}/report")
