@@ -90,6 +90,7 @@ class Deployment:
         self.accuracy_health: str = row.accuracy_health
         self.last_timestamp: float | None = row.last_timestamp
         self.model: ModelInfo = ModelInfo.from_json(self.reference_facts["model"])
+        self._row_facts = row_facts(row)  # what log_batch compares with the locked row
 
     def __repr__(self) -> str:
         return (f"Deployment(id={self.id!r}, label={self.label!r}, model={self.model.name!r} "
@@ -309,6 +310,12 @@ class Deployment:
     compact = compaction.compact
     get_secondary_dataset_config = secondary.get_secondary_dataset_config
     get_secondary_dataset_config_history = secondary.get_secondary_dataset_config_history
+
+
+def row_facts(row: Any) -> tuple[Any, ...]:
+    """The facts of a deployment row a logging call is validated against."""
+    types = (row.reference or {}).get("model", {}).get("feature_types")
+    return (row.status, row.model_version, row.settings, bool(types))
 
 
 def _check_importance(importance: str | None) -> None:

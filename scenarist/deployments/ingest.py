@@ -42,7 +42,6 @@ from scenarist.deployments.model_info import (
     OUTPUT,
     PREDICTION,
     PROBA,
-    ModelInfo,
     frame_types,
     value_type,
 )
@@ -54,7 +53,6 @@ from scenarist.deployments.rollups import (
 )
 from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.deployments.secondary import join_incoming
-from scenarist.deployments.settings import DeploymentSettings
 from scenarist.errors import ConfigError, InputDataError, StoreError
 from scenarist.stores.database import display_url, failure_reason
 from scenarist.stores.deployment_files import StagedFiles
@@ -118,18 +116,12 @@ class _Stale(Exception):
 
 def _same_facts(self: Deployment, row: Any) -> bool:
     """Whether the call was validated against what `row` says (no refresh() per call: the row
-    is read under the lock anyway, and a difference re-runs the call with the new facts)."""
-    types = (row.reference or {}).get("model", {}).get("feature_types")
-    if not (row.status == self.status and row.model_version == self.model_version
-            and bool(types) == bool(self.model.feature_types)):
-        return False
-    cached = self.__dict__.get("_settings_json")
-    if cached is not None and cached[0] is self.settings and cached[1] == row.settings:
-        return True
-    if DeploymentSettings.from_json(row.settings) != self.settings:
-        return False
-    self.__dict__["_settings_json"] = (self.settings, row.settings)
-    return True
+    is read under the lock anyway, and a difference re-runs the call with the new facts). The
+    facts are compared with the row this object was loaded from, not with its attributes: a
+    server pins `model_version` to the version that served the requests."""
+    from scenarist.deployments.deployment import row_facts
+
+    return row_facts(row) == self._row_facts
 
 
 def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, predictions: Any,
@@ -201,9 +193,8 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
         raise StoreError(f"could not log predictions of deployment {self.id} at "
                          f"{display_url(self._engine.url)}: {failure_reason(exc)}") from exc
     self.last_timestamp = latest
-    if "reference" in values:
-        self.reference_facts = values["reference"]
-        self.model = ModelInfo.from_json(self.reference_facts["model"])
+    if "reference" in values:  # the first call recorded the feature types: read them back
+        self.refresh()
     return IngestResult(rows=n, batch_id=batch.id if batch else None, warnings=int(warning.sum()),
                         first_time=to_utc(float(seconds.min())),
                         last_time=to_utc(float(seconds.max())),
