@@ -18,12 +18,14 @@ from scenarist.project.config import load_project
 from scenarist.stores.check_results import check_history
 from scenarist.stores.database import connect
 from scenarist.stores.outbox import (
+    STATUSES,
     Message,
     QueuedMessage,
     claim_due,
     enqueue,
     mark_sent,
     outbox_messages,
+    purge,
     requeue,
 )
 from tests.shadow.conftest import LIVE, SHADOW, record_week
@@ -64,6 +66,8 @@ def test_the_outbox_never_claims_a_shadow_message(store_url):
     assert claim_due(engine, project, limit=10, now=past + timedelta(days=1)) == []
     (kept,) = outbox_messages(engine, project, statuses=["shadow"])
     assert (kept.id, kept.attempts, kept.reporter) == (ids[0], 0, "trial")
+    # PostgreSQL is shared by the session: leave no row for the other tests' outbox counts
+    assert purge(engine, project, statuses=STATUSES) == 2
 
 
 def test_a_backtest_counts_no_shadow(shadow_project):
