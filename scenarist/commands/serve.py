@@ -56,6 +56,10 @@ def serve(
                                                   ".scenarist/spool/HOST-PORT).")] = None,
     spool_max_mb: Annotated[float, typer.Option(help="Largest spool (MB); beyond it ingest "
                                                 "answers 503.")] = 1024.0,
+    ingest: Annotated[str, typer.Option(help="predictionLogs answers once rows are stored "
+                                        "('commit', errors as 4xx) or once they are in the "
+                                        "fsync'd spool ('spool': faster; later refusals are "
+                                        "counted in /health).")] = "commit",
     compact_every: Annotated[float, typer.Option(help="Seconds between background compactions "
                                                  "of closed hours' feature files (0: off).")
                              ] = 300.0,
@@ -73,11 +77,14 @@ def serve(
     for pair, (deployment_id, sep, path) in zip(model or [], pairs, strict=True):
         if not sep or not deployment_id.strip() or not path.strip():
             raise CommandLineError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
+    if ingest not in ("commit", "spool"):
+        raise CommandLineError(f"--ingest {ingest!r}: use commit or spool")
     app_ = create_app(store_url(url, project), ServerOptions(
         monitoring=monitoring, queue_capacity=queue_capacity, flush_seconds=flush_seconds,
         max_body_bytes=int(max_body_mb * 2**20),
         spool_dir=spool_dir or f".scenarist/spool/{host}-{port}",
-        spool_max_bytes=int(spool_max_mb * 2**20), compact_every_s=compact_every or None))
+        spool_max_bytes=int(spool_max_mb * 2**20), compact_every_s=compact_every or None,
+        ingest=ingest))  # type: ignore[arg-type]
     sys.setswitchinterval(switch_interval_ms / 1000)  # default 5 ms: requests would wait that
     #                                                   long behind a monitoring flush
     for deployment_id, _, path in pairs:

@@ -39,7 +39,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from scenarist.deployments import Deployment
-from scenarist.errors import ConfigError, NotFoundError
+from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.server import failures
 from scenarist.server.bodies import (
     Actuals,
@@ -102,6 +102,11 @@ class ServerOptions(BaseModel):
                                   "temporary folder.")
     spool_max_bytes: int = Field(1 << 30, ge=1, description="Largest spool; beyond it ingest "
                                  "answers 503.")
+    ingest: Literal["commit", "spool"] = Field("commit", description="predictionLogs: "
+                                               "'commit' answers once the rows are in the "
+                                               "store (errors as 4xx), 'spool' once they are "
+                                               "in the fsync'd spool (faster; rows the store "
+                                               "refuses later are counted in /health).")
     compact_every_s: float | None = Field(None, gt=0, description="Compact closed hours' "
                                           "feature files in the background this often.")
 
@@ -116,11 +121,11 @@ class Server:
         self.spool = Spool(options.spool_dir or tempfile.mkdtemp(prefix="scenarist-spool-"),
                            options.spool_max_bytes)
         self.writer = Writer(url, self.models.lock, self.spool)
-        self.committer = Committer(self.writer)
+        self.committer = Committer(self.writer, spool_first=options.ingest == "spool")
         self.queue = MonitoringQueue(url, self.models.lock, capacity=options.queue_capacity,
                                      batch_size=options.flush_batch,
                                      flush_seconds=options.flush_seconds, writer=self.writer)
-        self._known: set[str] = set()
+        self._known: dict[str, Deployment] = {}
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._keys_lock = threading.Lock()
         self._batches: dict[tuple[str, str], str] = {}
@@ -142,12 +147,13 @@ class Server:
                 self._keys[secret] = (found, now + self.options.key_cache_seconds)
         return found
 
-    def known(self, deployment_id: str) -> None:
-        """NotFoundError unless the deployment exists (remembered: ingest goes on, spooled,
-        while the store is away)."""
-        if deployment_id not in self._known:
-            Deployment.get(deployment_id, url=self.url)
-            self._known.add(deployment_id)
+    def known(self, deployment_id: str) -> Deployment:
+        """The deployment (as first read; NotFoundError when unknown), remembered: ingest goes
+        on, spooled, while the store is away."""
+        found = self._known.get(deployment_id)
+        if found is None:
+            found = self._known[deployment_id] = Deployment.get(deployment_id, url=self.url)
+        return found
 
     def health(self) -> dict[str, Any]:
         age = self.spool.oldest_age()
@@ -263,11 +269,16 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
 
     @app.post("/deployments/{deployment_id}/predictionLogs", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])
-    def prediction_logs(deployment_id: str, body: PredictionLogs) -> dict[str, Any]:
+    async def prediction_logs(deployment_id: str, body: PredictionLogs) -> dict[str, Any]:
         """Log predictions made elsewhere (same checks as Deployment.log_batch). 200 means
         stored, or spooled durably while the store is unreachable (`stored`: "spooled")."""
-        server.known(deployment_id)
+        known = await _known(server, deployment_id)
         frame = pd.DataFrame.from_records([r.features for r in body.rows])
+        if server.committer.spool_first:  # checked now: the store checks the rest later
+            missing = [f for f in known.model.features if f not in frame.columns]
+            if missing:
+                raise InputDataError(f"rows lack feature(s) {missing} of deployment "
+                                     f"{deployment_id}")
         extra = None if all(r.additional_data is None for r in body.rows) else \
             pd.DataFrame.from_records([r.additional_data or {} for r in body.rows])
         record = Record(
@@ -276,7 +287,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
             None if any(r.probability is None for r in body.rows)
             else [r.probability for r in body.rows],
             row_ts=[_epoch(r.timestamp) for r in body.rows], additional=extra)
-        outcome = server.committer.submit(record).result()
+        outcome = await asyncio.wrap_future(server.committer.submit(record))
         result = outcome.result
         if result is None:
             return {"rows": len(body.rows), "warnings": None, "batch_id": body.batch_id,
@@ -289,13 +300,14 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
 
     @app.post("/deployments/{deployment_id}/serviceStats", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])
-    def service_stats_report(deployment_id: str, body: ServiceStatsReport) -> dict[str, Any]:
+    async def service_stats_report(deployment_id: str, body: ServiceStatsReport
+                                   ) -> dict[str, Any]:
         """Requests served elsewhere without their data (the agent's report_deployment_stats):
         counted in service stats; stored or spooled like predictionLogs."""
-        server.known(deployment_id)
-        outcome = server.committer.submit(Record(
+        await _known(server, deployment_id)
+        outcome = await asyncio.wrap_future(server.committer.submit(Record(
             deployment_id, None, None, _epoch(body.timestamp) if body.timestamp else time.time(),
-            body.execution_time_ms, body.batch_id, predictions=body.num_predictions)).result()
+            body.execution_time_ms, body.batch_id, predictions=body.num_predictions)))
         return {"stored": "spooled" if outcome.spooled else "stored"}
 
     @app.post("/deployments/{deployment_id}/actuals", tags=["ingest"],
@@ -417,6 +429,12 @@ async def _refresh_settings(server: Server) -> None:
             except Exception as exc:  # noqa: BLE001 - keep serving the snapshot it has
                 log.warning("cannot refresh the settings of deployment %s: %s",
                             deployment_id, exc)
+
+
+async def _known(server: Server, deployment_id: str) -> Deployment:
+    """server.known, on a thread only the first time (it reads the store)."""
+    found = server._known.get(deployment_id)
+    return found if found is not None else await run_in_threadpool(server.known, deployment_id)
 
 
 def _epoch(value: datetime | float) -> float:

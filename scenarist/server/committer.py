@@ -7,6 +7,11 @@ request), and resolves every future with the Outcome. Under load the requests th
 while the previous group was being written form the next group, so the per-call cost of
 `log_batch` is paid once per group, not per request. When a group is refused (a duplicate id,
 rows that do not fit), its requests are written one by one so each gets its own answer.
+
+With `spool_first` (`scenarist serve --ingest spool`) the group is appended to the spool — one
+fsync per deployment per group — and answered at once; the spool's replay thread stores it in
+large calls. Rows then refused by the store (a repeated sample id is skipped, not refused) are
+logged and counted in /health (`replay_failed`) instead of answered with a 422.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from scenarist.server.writer import Outcome, Record, Writer, runs
 class Committer:
     """See the module docstring."""
 
-    def __init__(self, writer: Writer, max_rows: int = 50_000):
+    def __init__(self, writer: Writer, max_rows: int = 50_000, spool_first: bool = False):
         self.writer = writer
+        self.spool_first = spool_first
         self.max_rows = max_rows
         self._pending: list[tuple[Record, Future[Outcome]]] = []
         self._ready = threading.Condition()
@@ -72,8 +78,25 @@ class Committer:
             if not batch:
                 return  # stopped, nothing pending
             futures = {id(record): future for record, future in batch}
+            if self.spool_first:
+                self._append([record for record, _ in batch], futures)
+                continue
             for run in runs([record for record, _ in batch]):
                 self._commit(run, futures)
+
+    def _append(self, records: list[Record], futures: dict[int, Future[Outcome]]) -> None:
+        by_deployment: dict[str, list[Record]] = {}
+        for record in records:
+            by_deployment.setdefault(record.deployment_id, []).append(record)
+        for group in by_deployment.values():
+            try:
+                outcome = self.writer.append(group)
+            except Exception as exc:  # noqa: BLE001 - a full spool: 503 to every request
+                for record in group:
+                    futures[id(record)].set_exception(exc)
+                continue
+            for record in group:
+                futures[id(record)].set_result(outcome)
 
     def _commit(self, run: list[Record], futures: dict[int, Future[Outcome]]) -> None:
         try:

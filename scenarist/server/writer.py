@@ -132,6 +132,12 @@ class Writer:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 return self._spool(run)
 
+    def append(self, records: list[Record]) -> Outcome:
+        """Spool `records` (of one deployment) without trying the store: the write-ahead
+        path of `--ingest spool`; the replay thread stores them (the spool keeps the order:
+        no deployment lock, so a replay in progress does not hold the requests up)."""
+        return self._spool(records)
+
     def _spool(self, run: list[Record]) -> Outcome:
         assert self.spool is not None
         self.spool.append(run[0].deployment_id, run)
