@@ -7,7 +7,8 @@
 Modules: app (endpoints), keys (API keys), gate (the key checked before the body is read,
 bounded bodies), failures (one error shape), bodies (request models), serving (served models,
 atomic replacement), monitoring (the off-request-path queue), rows (request bodies → checked
-DataFrames).
+DataFrames), writer (store, or spool when the store is away; the replay thread), spool (the
+fsync'd append-only file), committer (predictionLogs committed in groups).
 """
 
 from scenarist.server.app import ServerOptions, create_app

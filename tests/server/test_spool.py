@@ -194,3 +194,35 @@ def test_a_spool_left_by_kill_9_is_replayed_on_restart(proxied, tmp_path):
     assert sorted(stored) == sorted(["k-0", *ids])
     exported = pd.read_parquet(tmp_path / "stored.parquet").sort_values("timestamp")
     assert exported["sample_id"].tolist() == ["k-0", *ids]  # order kept
+
+
+# -- --ingest spool: 200 once fsync'd, stored behind ---------------------------------------------
+
+def test_ingest_spool_answers_once_spooled_and_stores_everything_behind(store, tmp_path):
+    from server_helpers import serve
+
+    url, data_dir = store
+    deployment = Deployment.create(small_model(), "spool-first", reference=training_frame(),
+                                   url=url, data_dir=data_dir / "spool-first")
+    _, secret = create_key("i", ["ingest"], [deployment.id], url=url)
+    running = serve(url, {}, ingest="spool", spool_dir=str(tmp_path / "spool"))
+    base = f"{running.base_url}/deployments/{deployment.id}"
+    headers = {"Authorization": f"Bearer {secret}"}
+    try:
+        with httpx.Client(headers=headers, timeout=30) as client:
+            answers = [client.post(f"{base}/predictionLogs", json={
+                "rows": [_row(f"w-{i}")], "request_ms": 2.0}) for i in range(30)]
+            assert {a.json()["stored"] for a in answers} == {"spooled"}
+            lacking = client.post(f"{base}/predictionLogs", json={"rows": [
+                {**_row("bad"), "features": {"x1": 1.0}}]})
+            assert lacking.status_code == 422 and "x2" in lacking.json()["detail"]
+            stats = client.post(f"{base}/serviceStats", json={"num_predictions": 5,
+                                                              "execution_time_ms": 7.0})
+            assert stats.status_code == 200, stats.text
+        assert running.state.writer.drain(60)
+    finally:
+        running.stop()
+    assert sorted(_stored_ids(deployment, tmp_path)) == sorted(f"w-{i}" for i in range(30))
+    found = Deployment.get(deployment.id, url=url).get_service_stats(
+        start="2020-01-01T00:00Z", end="2100-01-01T00:00Z")
+    assert (found.total_predictions, found.total_requests) == (35, 31)
