@@ -226,3 +226,32 @@ def test_ingest_spool_answers_once_spooled_and_stores_everything_behind(store, t
     found = Deployment.get(deployment.id, url=url).get_service_stats(
         start="2020-01-01T00:00Z", end="2100-01-01T00:00Z")
     assert (found.total_predictions, found.total_requests) == (35, 31)
+
+
+def test_monitoring_flushes_of_served_predictions_are_spooled_while_the_database_is_away(
+        proxied, tmp_path):
+    from server_helpers import serve
+
+    direct, through, proxy, deployment, _secret = proxied
+    _, secret = create_key("p", ["predict"], [deployment.id], url=direct)
+    running = serve(through, {deployment.id: small_model()}, flush_seconds=0.05,
+                    spool_dir=str(tmp_path / "spool"))
+    url = f"{running.base_url}/deployments/{deployment.id}/predictions"
+    try:
+        with httpx.Client(headers={"Authorization": f"Bearer {secret}"}, timeout=30) as client:
+            assert client.post(url, json=[{"x1": 0.0, "x2": 0.0}]).status_code == 200
+            proxy.close()
+            for i in range(20):
+                answer = client.post(url, json=[{"x1": float(i), "x2": 1.0}])
+                assert answer.status_code == 200, answer.text
+            assert running.state.queue.drain(30)
+            stats = running.state.queue.stats()
+            assert stats.spooled_runs > 0 and stats.failed_records == 0, stats
+            assert running.state.health()["spooled"] > 0
+            proxy.open()
+            assert running.state.writer.drain(120), running.state.health()
+    finally:
+        running.stop()
+    found = Deployment.get(deployment.id, url=direct).get_service_stats(
+        start="2020-01-01T00:00Z", end="2100-01-01T00:00Z")
+    assert (found.total_predictions, found.total_requests) == (21, 21)
