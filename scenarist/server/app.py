@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -41,7 +40,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import pandas as pd
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -51,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scenarist.deployments import Deployment
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.server import failures
+from scenarist.server.answers import answer_rows, clean, sample_ids, warnings
 from scenarist.server.bodies import (
     Actuals,
     NewBatch,
@@ -194,6 +193,9 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         await run_in_threadpool(server.committer.stop)
         await run_in_threadpool(server.queue.stop)
         await run_in_threadpool(server.writer.stop)
+        if server.options.spool_dir is None and not len(server.spool):  # a temporary folder
+            server.spool.close()
+            shutil.rmtree(server.spool.folder, ignore_errors=True)
 
     app = FastAPI(title="scenarist", lifespan=lifespan,
                   description="Predictions with monitoring, and the ingest API of deployments.")
@@ -249,14 +251,14 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         except Exception:
             _monitor_error(server, served, started, None)
             raise
-        warnings = _warnings(served, values, probabilities)
-        sample_ids = _sample_ids(len(frame))
+        flags = warnings(served, values, probabilities)
+        ids = sample_ids(len(frame))
         elapsed = (time.perf_counter() - started) * 1000
         monitored = "off"
         if server.options.monitoring:
             ok = server.queue.put(lambda ts: Record(
                 deployment_id, served.version, served.deployment.model, ts, elapsed, batch_id,
-                sample_ids, frame, values, probabilities))
+                ids, frame, values, probabilities))
             monitored = "queued" if ok else "dropped"
         headers = {VERSION_HEADER: str(served.version), MONITORING_HEADER: monitored}
         if batch_id is not None:
@@ -264,7 +266,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         return JSONResponse(
             {"deployment_id": deployment_id, "model": served.model.name,
              "model_version": served.version,
-             "data": _rows(served, sample_ids, values, probabilities, warnings)},
+             "data": answer_rows(served, ids, values, probabilities, flags)},
             headers=headers)
 
     @app.post("/deployments/{deployment_id}/predictionLogs", tags=["ingest"],
@@ -334,7 +336,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         """The deployment: label, status, model (version and declaration), reference rows and
         the model's accuracy on them (baseline), settings; what the drop-in clients read."""
         found = Deployment.get(deployment_id, url=server.url)
-        return _clean({"id": found.id, "label": found.label, "description": found.description,
+        return clean({"id": found.id, "label": found.label, "description": found.description,
                        "importance": found.importance, "status": found.status,
                        "created_at": found.created_at, "model_version": found.model_version,
                        "model": found.model.to_json(),
@@ -348,7 +350,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
                       ) -> dict[str, Any]:
         """Predictions, requests, request times, errors of the window (get_service_stats)."""
         deployment = Deployment.get(deployment_id, url=server.url)
-        return _clean(deployment.get_service_stats(**window).as_dict())
+        return clean(deployment.get_service_stats(**window).as_dict())
 
     @app.get("/deployments/{deployment_id}/featureDrift", tags=["monitoring"],
              dependencies=[authorize(Scope.READ)])
@@ -357,7 +359,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         """One entry per feature: test, score, threshold, drifted, psi, importance."""
         deployment = Deployment.get(deployment_id, url=server.url)
         table = deployment.get_feature_drift(**window)
-        return {"features": _clean(table.reset_index().to_dict(orient="records"))}
+        return {"features": clean(table.reset_index().to_dict(orient="records"))}
 
     @app.get("/deployments/{deployment_id}/targetDrift", tags=["monitoring"],
              dependencies=[authorize(Scope.READ)])
@@ -365,7 +367,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
                      ) -> dict[str, Any]:
         """Drift of the model's output against its output on the reference."""
         deployment = Deployment.get(deployment_id, url=server.url)
-        return _clean(deployment.get_target_drift(**window).__dict__)
+        return clean(deployment.get_target_drift(**window).__dict__)
 
     @app.get("/deployments/{deployment_id}/accuracy", tags=["monitoring"],
              dependencies=[authorize(Scope.READ)])
@@ -373,7 +375,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         """Accuracy metrics over the window's labelled predictions, and label readiness."""
         deployment = Deployment.get(deployment_id, url=server.url)
         result = deployment.get_accuracy(**window)
-        return _clean({"start": result.start, "end": result.end, "metrics": result.metrics,
+        return clean({"start": result.start, "end": result.end, "metrics": result.metrics,
                        "labelled": result.labelled, "predictions": result.predictions,
                        "ready": result.readiness.ready, "reason": result.readiness.reason})
 
@@ -386,7 +388,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         """One service metric per bucket of the window (get_service_stats_over_time)."""
         series = Deployment.get(deployment_id, url=server.url).get_service_stats_over_time(
             metric, bucket_size, **window)
-        return _clean({"metric": metric, "buckets": [
+        return clean({"metric": metric, "buckets": [
             {"start": start, "value": value} for start, value in series.items()]})
 
     @app.get("/deployments/{deployment_id}/accuracyOverTime", tags=["monitoring"],
@@ -399,7 +401,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         """Accuracy metrics and labelled rows per bucket (get_accuracy_over_time_frame)."""
         frame = Deployment.get(deployment_id, url=server.url).get_accuracy_over_time_frame(
             metric, bucket_size, **window)
-        return _clean({"metrics": [c for c in frame.columns if c != "labelled"], "buckets": [
+        return clean({"metrics": [c for c in frame.columns if c != "labelled"], "buckets": [
             {"start": start, **row} for start, row in frame.to_dict(orient="index").items()]})
 
     @app.post("/deployments/{deployment_id}/model", tags=["server"],
@@ -449,62 +451,3 @@ def _monitor_error(server: Server, served: Served, started: float, batch_id: str
         elapsed = (time.perf_counter() - started) * 1000
         server.queue.put(lambda ts: Record(served.deployment.id, served.version,
                                            served.deployment.model, ts, elapsed, batch_id))
-
-
-def _sample_ids(n: int) -> list[str]:
-    prefix = secrets.token_hex(10)
-    return [f"{prefix}-{i}" for i in range(n)]
-
-
-def _warnings(served: Served, values: np.ndarray, probabilities: np.ndarray | None
-              ) -> np.ndarray:
-    if served.warning_bounds is None:
-        return np.zeros(len(values), dtype=bool)
-    lower, upper = served.warning_bounds
-    output = values if served.model.type == "regression" else probabilities
-    if output is None:
-        return np.zeros(len(values), dtype=bool)
-    output = np.asarray(output, dtype=float)
-    return (output < lower) | (output > upper)
-
-
-def _rows(served: Served, sample_ids: list[str], values: np.ndarray,
-          probabilities: np.ndarray | None, warnings: np.ndarray) -> list[dict[str, Any]]:
-    model = served.model
-    predictions = values.tolist()
-    flags = warnings.tolist()
-    rows: list[dict[str, Any]] = []
-    if probabilities is not None and model.type == "binary":
-        classes = list(model.classes or ())
-        other = next(c for c in classes if c != model.positive_label)
-        for i, p in enumerate(np.asarray(probabilities, dtype=float).tolist()):
-            rows.append({"row_id": i, "sample_id": sample_ids[i], "prediction": predictions[i],
-                         "prediction_values": [{"label": model.positive_label, "value": p},
-                                               {"label": other, "value": 1 - p}],
-                         "prediction_warning": flags[i]})
-        return rows
-    table = np.asarray(probabilities).tolist() if probabilities is not None else None
-    for i in range(len(predictions)):
-        row: dict[str, Any] = {"row_id": i, "sample_id": sample_ids[i],
-                               "prediction": predictions[i], "prediction_warning": flags[i]}
-        if table is not None:
-            row["prediction_values"] = [{"label": c, "value": v}
-                                        for c, v in zip(model.classes or (), table[i],
-                                                        strict=True)]
-        rows.append(row)
-    return rows
-
-
-def _clean(value: Any) -> Any:
-    """JSON-ready: NaN/inf → None, numpy scalars → Python, datetimes → ISO 8601."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
