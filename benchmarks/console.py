@@ -1,7 +1,7 @@
 """Server time of every console page on a large store and a deployment with many predictions.
 
     python benchmarks/console.py [--evaluations 1000] [--features 50] [--predictions 400000]
-                                 [--runs 7] [--dir DIR]
+                                 [--runs 7] [--dir DIR] [--pages what-if ...]
 
 Builds, in a temporary folder (or DIR, reused when it already holds the data):
 - the fraud example project (300 rows per quarter) whose store `the_MES` gets `--evaluations`
@@ -117,7 +117,8 @@ def pages(deployment_id: str, latest: str) -> dict[str, str]:
     }
 
 
-def measure(project: Path, url: str, deployment_id: str, runs: int) -> None:
+def measure(project: Path, url: str, deployment_id: str, runs: int,
+            only: list[str] | None = None) -> None:
     from fastapi.testclient import TestClient
 
     from scenarist.console import create_console
@@ -139,6 +140,8 @@ def measure(project: Path, url: str, deployment_id: str, runs: int) -> None:
     latest = open_store(load_project(project), "the_MES").labels()[-1]
     print(f"{'page':40} {'median ms':>10} {'min ms':>8}  vs {TARGET_MS:.0f} ms")
     for name, path in pages(deployment_id, latest).items():
+        if only and not any(word in name for word in only):
+            continue
         status = client.get(path).status_code  # warm-up (imports, caches)
         samples = []
         for _ in range(runs):
@@ -158,6 +161,8 @@ def main() -> None:
     parser.add_argument("--predictions", type=int, default=400_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--pages", nargs="*", default=None,
+                        help="only the pages whose name contains one of these (e.g. what-if)")
     args = parser.parse_args()
 
     from scenarist.demo.project import write_example
@@ -176,7 +181,7 @@ def main() -> None:
         marker.write_text(build_deployment(url, folder / "data", args.predictions))
         print(f"deployment: {args.predictions:,} predictions logged in "
               f"{time.perf_counter() - began:.0f} s", file=sys.stderr)
-    measure(project, url, marker.read_text(), args.runs)
+    measure(project, url, marker.read_text(), args.runs, args.pages)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ alert hygiene (`repeat`, `escalate_after`, `notify_recovery`) decide what it sen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,11 +35,14 @@ import pandas as pd
 from scenarist.checks.outcome import Outcome, StepOutcome
 from scenarist.checks.python_check import project_on_path
 from scenarist.checks.registry import evaluate_check
+from scenarist.checks.result import metric_key
 from scenarist.checks.segments import check_segments
 from scenarist.checks.specs import AnyCheckSpec
 from scenarist.errors import ConditionError, ConfigError
+from scenarist.flows.conditions import expression_names
 from scenarist.flows.context import step_variable
 from scenarist.flows.specs import RunChecksStep
+from scenarist.metrics.sufficiency import DETAILS_KEY
 from scenarist.project.config import Project, load_project
 from scenarist.reporters import hygiene
 from scenarist.reporters.gate import should_report
@@ -46,6 +50,8 @@ from scenarist.stores.evaluation import Evaluation
 
 OUTCOME_COLUMNS = ["check", "segment", "store", "evaluation", "time", "month", "outcome",
                    "value", "message"]
+DETAILS = ("segments", DETAILS_KEY, "top_drifted_features")
+_Row = namedtuple("_Row", OUTCOME_COLUMNS)  # one outcome row, as replay_alerts reads it
 ALERT_COLUMNS = ["scenario", "reporter", "evaluation", "time", "month", "kind", "escalated",
                  "checks"]
 
@@ -92,32 +98,98 @@ def backtest(project: Project | str | Path, store: str, checks: Sequence[str] | 
 
     current = project if isinstance(project, Project) else load_project(project)
     resolve_checks(current, [], store=store)  # the store must exist in the current project
-    history = open_store(current, store)
-    evaluations = history.evaluations()  # the whole history in two queries
+    history = History(open_store(current, store))
     source = current
     if bundle is not None:
         from scenarist.bundles.read import with_bundle_checks
 
         source = with_bundle_checks(current, bundle, registry)
     selected = resolve_checks(source, checks or None, store=store)
-    with project_on_path(source.root):
-        outcomes = replay(selected, evaluations, history)
-    alerts, reporters = replay_alerts(source, selected, outcomes, evaluations)
-    return Backtest(store, bundle or "project", outcomes, alerts, reporters)
+    return _backtest(source, selected, history, bundle or "project")
+
+
+def _backtest(project: Project, selected: Mapping[str, AnyCheckSpec], history: History,
+              source: str) -> Backtest:
+    """The backtest of `selected` (checks of `project`) over `history`'s evaluations, read with
+    only the metrics they and the scenarios' gates need."""
+    evaluations = history.evaluations(needed_metrics(project, selected))
+    with project_on_path(project.root):
+        outcomes = replay(selected, evaluations, history.store, complete=history.complete)
+    alerts, reporters = replay_alerts(project, selected, outcomes, evaluations)
+    return Backtest(history.store.name, source, outcomes, alerts, reporters)
+
+
+class History:
+    """One store's evaluations as backtests read them, each read once (the two backtests of a
+    what-if share one read) and with only the metrics asked for (then only the `DETAILS` of
+    their details: a check per segment, an EMPTY result's reason and the run's `evaluation`
+    variable read no other)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store  # the EvaluationStore
+        self._reads: dict[frozenset[str] | None, list[Evaluation]] = {}
+        self._complete: dict[str, Evaluation] = {}
+
+    def evaluations(self, metrics: Sequence[str] | None) -> list[Evaluation]:
+        """Every evaluation, oldest first, with at least `metrics` (None: all of them)."""
+        wanted = None if metrics is None else frozenset(metrics)
+        for read, found in self._reads.items():
+            if read is None or (wanted is not None and wanted <= read):
+                return found
+        found = self.store.evaluations(*(() if wanted is None else (sorted(wanted), DETAILS)))
+        self._reads[wanted] = found
+        if wanted is None:
+            self._complete.update((e.label, e) for e in found)
+        return found
+
+    def complete(self, evaluation: Evaluation) -> Evaluation:
+        """`evaluation` with all its metrics (what an EMPTY result's message lists)."""
+        if evaluation.label not in self._complete:
+            self._complete[evaluation.label] = self.store.get(evaluation.label)
+        return self._complete[evaluation.label]
+
+
+def needed_metrics(project: Project, checks: Mapping[str, AnyCheckSpec]
+                   ) -> tuple[str, ...] | None:
+    """The `Evaluation.metrics` keys a backtest of `checks` reads; None for all of them (a
+    python check may read any metric, and so may a reporter gate that reads `evaluation`)."""
+    if any(spec.type == "python" for spec in checks.values()) or _gates_read_evaluation(project):
+        return None
+    return tuple(dict.fromkeys(metric_key(spec.metric, spec.feature)
+                               for spec in checks.values()))
+
+
+def _gates_read_evaluation(project: Project) -> bool:
+    """Whether a reporter's `when:` reads the run's `evaluation` variable (its metrics)."""
+    for scenario in project.scenarios.values():
+        for reporter in scenario.reporters:
+            if reporter.when is None:
+                continue
+            try:
+                if "evaluation" in expression_names(reporter.when):
+                    return True
+            except ConfigError:
+                return True  # the replay raises it as it always did
+    return False
 
 
 def replay(checks: Mapping[str, AnyCheckSpec], evaluations: Sequence[Evaluation],
-           store: Any = None) -> pd.DataFrame:
+           store: Any = None, *,
+           complete: Callable[[Evaluation], Evaluation] | None = None) -> pd.DataFrame:
     """Every check on every evaluation (history order; each one's previous is the one before
     it). One row per check × evaluation (× segment, for a check with `segment`: its segments'
     metrics are read from `store`, the EvaluationStore; the rest is pure), checks in the given
-    order."""
+    order. `evaluations` read with only the checks' metrics need `complete`, which gives one
+    with all its metrics: a check whose metric is absent lists those that exist."""
     rows = []
     for name, spec in checks.items():
+        key = metric_key(spec.metric, spec.feature)
         for position, evaluation in enumerate(evaluations):
             previous = evaluations[position - 1] if position > 0 else None
             if getattr(spec, "segment", None) is not None and store is not None:
                 results = check_segments(name, spec, store, evaluation, previous)
+            elif complete is not None and key and key not in evaluation.metrics:
+                results = [evaluate_check(name, spec, complete(evaluation), previous)]
             else:
                 results = [evaluate_check(name, spec, evaluation, previous)]
             when = evaluation_time(evaluation)
@@ -151,7 +223,7 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
     (see the module docstring), and the "scenario / reporter" names considered — pure."""
     rows: list[dict[str, Any]] = []
     reporters: list[str] = []
-    by_evaluation = {label: group for label, group in outcomes.groupby("evaluation", sort=False)}
+    by_evaluation = _rows_by_evaluation(outcomes)
     for scenario, spec in project.scenarios.items():
         steps = {step_variable(step.name): _step_checks(step, checks)
                  for step in spec.steps if isinstance(step, RunChecksStep)}
@@ -166,7 +238,7 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
             group = by_evaluation.get(evaluation.label)
             if group is None:
                 continue
-            results = [_check_variable(row, checks[row.check]) for row in group.itertuples()
+            results = [_check_variable(row, checks[row.check]) for row in group
                        if any(row.check in names for names in steps.values())]
             variables = _run_variables(project, scenario, spec, steps, results, evaluation)
             outcome = StepOutcome(variables["outcome"])
@@ -235,6 +307,16 @@ def _step_checks(step: RunChecksStep, checks: Mapping[str, AnyCheckSpec]) -> set
             and not spec.shadow}
 
 
+def _rows_by_evaluation(outcomes: pd.DataFrame) -> dict[str, list[Any]]:
+    """The outcome rows (named tuples, as `itertuples` gives them) of each evaluation, in
+    order — read column by column once, not row by row through pandas per scenario."""
+    columns = [outcomes[c].tolist() for c in OUTCOME_COLUMNS]
+    grouped: dict[str, list[Any]] = {}
+    for row in map(_Row._make, zip(*columns, strict=True)):
+        grouped.setdefault(row.evaluation, []).append(row)
+    return grouped
+
+
 def _check_variable(row: Any, spec: AnyCheckSpec) -> dict[str, Any]:
     """One replayed result as the run's `checks` variable holds it."""
     value = None if pd.isna(row.value) else float(row.value)
@@ -266,12 +348,13 @@ def _run_variables(project: Project, scenario: str, spec: Any, steps: Mapping[st
     }
 
 
-def what_if(project: Project | str | Path, check: str, bounds: Mapping[str, float | None]
-            ) -> Backtest:
+def what_if(project: Project | str | Path, check: str, bounds: Mapping[str, float | None],
+            *, history: History | None = None) -> Backtest:
     """`backtest` of the one check `check` with some bounds changed (`{"soft_max": 0.3}`;
     None removes a bound): what it, and the reporters, would have said over the stored
     history — before anyone edits the YAML. Bounds the check type does not have, or that
-    contradict each other, are a ConfigError."""
+    contradict each other, are a ConfigError. `history`: the store's, already open (see
+    `now_and_what_if`)."""
     from pydantic import ValidationError
 
     from scenarist.operations.checking import resolve_checks
@@ -286,4 +369,22 @@ def what_if(project: Project | str | Path, check: str, bounds: Mapping[str, floa
     except ValidationError as exc:
         raise ConfigError(f"check {check!r}: {exc.errors()[0]['msg']}") from None
     edited = current.model_copy(update={"checks": {**current.checks, check: changed}})
+    if history is not None:
+        return _backtest(edited, resolve_checks(edited, [check], store=spec.store), history,
+                         "project")
     return backtest(edited, spec.store, [check])
+
+
+def now_and_what_if(project: Project | str | Path, check: str,
+                    bounds: Mapping[str, float | None]) -> tuple[Backtest, Backtest]:
+    """`backtest(project, store, [check])` and `what_if(project, check, bounds)` (the
+    console's what-if form), sharing one read of the store's history."""
+    from scenarist.operations.build import open_store
+    from scenarist.operations.checking import resolve_checks
+
+    current = project if isinstance(project, Project) else load_project(project)
+    store = resolve_checks(current, [check])[check].store
+    history = History(open_store(current, store))
+    then = what_if(current, check, bounds, history=history)
+    now = _backtest(current, resolve_checks(current, [check], store=store), history, "project")
+    return now, then

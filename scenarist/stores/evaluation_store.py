@@ -18,10 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, func, insert, select
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from scenarist.errors import NotFoundError, StoreError
@@ -320,21 +321,38 @@ class EvaluationStore:
         labels = self.labels()
         return self.get(labels[-1]) if labels else None
 
-    def evaluations(self) -> list[Evaluation]:
+    def evaluations(self, metrics: Sequence[str] | None = None,
+                    details: Sequence[str] | None = None) -> list[Evaluation]:
         """Every evaluation with its metrics (of all rows), oldest first, read in two queries:
-        what `[store.get(label) for label in store.labels()]` returns, for replaying a history."""
+        what `[store.get(label) for label in store.labels()]` returns, for replaying a history.
+
+        `metrics`, when given, keeps only those keys of `Evaluation.metrics` (`auc`,
+        `ks_pvalue[card_age]`): read through the metric index, so replaying a few checks over
+        a long history does not read every metric of every evaluation; `details`, only those
+        keys of `Evaluation.details` (those it has), not its histograms and the rest."""
+        wanted = [] if metrics is None else [_metric_is(key) for key in dict.fromkeys(metrics)]
+        keys = None if details is None else list(dict.fromkeys(details))
+        facts = [*evaluations.c] if keys is None else [
+            *(c for c in evaluations.c if c.name != "details"),
+            *(evaluations.c.details[key].label(f"details_{i}") for i, key in enumerate(keys))]
         with self._engine.connect() as conn:
-            rows = conn.execute(select(evaluations).where(evaluations.c.store_id == self._id)
+            rows = conn.execute(select(*facts).where(evaluations.c.store_id == self._id)
                                 .order_by(*_ORDER)).all()
-            values = conn.execute(
+            values = [] if metrics is not None and not wanted else conn.execute(
                 select(metric_values.c.evaluation_id, metric_values.c.metric,
                        metric_values.c.feature, metric_values.c.value)
                 .join(evaluations, evaluations.c.id == metric_values.c.evaluation_id)
-                .where(evaluations.c.store_id == self._id, _segment_is(None))
+                .where(evaluations.c.store_id == self._id, _segment_is(None),
+                       *([or_(*wanted)] if wanted else []))
                 .order_by(metric_values.c.id)).all()
         grouped: dict[int, list[Any]] = {}
         for value in values:
             grouped.setdefault(value.evaluation_id, []).append(value)
+        if keys is not None:
+            rows = [SimpleNamespace(**row._mapping, details={
+                key: part for key, part in zip(keys, row[-len(keys):] if keys else (),
+                                               strict=True) if part is not None})
+                    for row in rows]
         return [Evaluation.from_rows(self.name, row, grouped.get(row.id, [])) for row in rows]
 
     def labels(self) -> list[str]:
@@ -500,6 +518,14 @@ class EvaluationStore:
 def _store_id(engine: Engine, name: str) -> int | None:
     with engine.connect() as conn:
         return conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar()
+
+
+def _metric_is(key: str):
+    """The metric_values rows of one `Evaluation.metrics` key (`auc`, `psi[card_age]`)."""
+    if key.endswith("]") and "[" in key:
+        metric, feature = key[:-1].split("[", 1)
+        return and_(metric_values.c.metric == metric, metric_values.c.feature == feature)
+    return and_(metric_values.c.metric == key, metric_values.c.feature.is_(None))
 
 
 def _segment_is(segment: str | None):

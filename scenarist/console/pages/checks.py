@@ -42,7 +42,7 @@ def check_list(request: Request):
 
 @router.get("/checks/{check}")
 def check_page(request: Request, check: str):
-    from scenarist.operations.backtesting import backtest, compare, what_if
+    from scenarist.operations.backtesting import compare, now_and_what_if
 
     project = access.project_of(request)
     spec = project.checks.get(check)
@@ -56,7 +56,7 @@ def check_page(request: Request, check: str):
     if asked is not None:
         try:
             bounds = {b: _number(b, text) for b, text in asked.items()}
-            now, then = backtest(project, spec.store, [check]), what_if(project, check, bounds)
+            now, then = now_and_what_if(project, check, bounds)  # one read of the history
             rows, _ = compare(now, then)
             answer = {"rows": rows.to_dict("records"), "counts_now": _counts(now),
                       "counts": _counts(then), "months": _months(then),
