@@ -265,7 +265,7 @@ def main() -> int:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
-    report(results, args)
+        report(results, args)  # before the temp folder's cleanup (86,400 files take a while)
     return 0
 
 
