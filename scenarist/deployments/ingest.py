@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import psycopg
-import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -53,9 +51,9 @@ from scenarist.deployments.rollups import (
 )
 from scenarist.deployments.rows import hash_checked_ids, name_rows
 from scenarist.deployments.secondary import join_incoming
+from scenarist.deployments.staging import Stager, feature_table
 from scenarist.errors import ConfigError, InputDataError, StoreError
 from scenarist.stores.database import display_url, failure_reason
-from scenarist.stores.deployment_files import StagedFiles
 from scenarist.stores.deployment_tables import deployments
 from scenarist.stores.prediction_log import DEFAULT_CHUNK_SIZE, insert_predictions
 
@@ -146,12 +144,12 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
     hours = (seconds // HOUR).astype(np.int64)
     parquet = None
     if self.settings.predictions_data_collection.enabled:
-        parquet = _feature_table(self, frame, extra, texts, seconds, values, proba)
+        parquet = feature_table(self, frame, extra, texts, seconds, values, proba)
     # Small calls write their one or two small files inline; big ones on a thread while the
     # rows go to the database. The files are registered in the transaction (deployment_files).
     batch = None
     try:
-        with _Stager(self, parquet, hours, n) as stager, self._engine.begin() as conn:
+        with Stager(self, parquet, hours, n) as stager, self._engine.begin() as conn:
             row = lock_deployment(conn, self)
             if not _same_facts(self, row):
                 raise _Stale(row)
@@ -201,24 +199,6 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
                         secondary_missing=secondary_missing)
 
 
-def _feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame | None,
-                   texts: np.ndarray, seconds: np.ndarray, values: np.ndarray,
-                   proba: np.ndarray | None) -> pa.Table:
-    """The call's feature file rows, built column by column (no pandas frame to assemble)."""
-    columns: dict[str, pa.Array] = {}
-    for name in frame.columns:
-        columns[str(name)] = pa.Array.from_pandas(frame[name])
-    columns["sample_id"] = pa.array(texts, type=pa.string())
-    columns["ts"] = pa.array(seconds, type=pa.float64())
-    columns["model_version"] = pa.array(np.full(len(texts), self.model_version, dtype=np.int32))
-    for name in extra.columns if extra is not None else ():
-        columns[str(name)] = pa.Array.from_pandas(extra[name])
-    columns[PREDICTION] = pa.Array.from_pandas(pd.Series(values))
-    if proba is not None:
-        columns[PROBA] = pa.array(proba, type=pa.float64())
-    return pa.table(columns)
-
-
 def _check_lateness(self: Deployment, seconds: np.ndarray, texts: np.ndarray,
                     last: float | None) -> None:
     """Rows earlier than the latest logged timestamp are accepted within `allowed_lateness`."""
@@ -232,59 +212,6 @@ def _check_lateness(self: Deployment, seconds: np.ndarray, texts: np.ndarray,
             f"the latest one already logged ({to_utc(last).isoformat()}); "
             f"{name_rows(texts, too_late)} are earlier. Log them to a new deployment, drop "
             "them, or raise update_settings('ingest', allowed_lateness=SECONDS).")
-
-
-SMALL = 2_000  # rows written inline rather than on a thread
-
-
-class _Stager:
-    """Writes a call's feature files (inline when small, else on a thread) and registers them
-    in the transaction; any failure before the commit removes them."""
-
-    def __init__(self, self_: Deployment, parquet: pa.Table | None, hours: np.ndarray,
-                 n: int):
-        self.deployment, self.parquet, self.hours, self.n = self_, parquet, hours, n
-        self.pool: ThreadPoolExecutor | None = None
-        self.future: Future[StagedFiles] | None = None
-        self.staged: StagedFiles | None = None
-
-    def __enter__(self) -> _Stager:
-        return self
-
-    def start(self, batch_id: str | None) -> None:
-        if self.parquet is None:
-            return
-        files = self.deployment.files
-        if self.n <= SMALL:
-            self.staged = files.stage(self.parquet, self.hours, batch_id)
-        else:
-            self.pool = ThreadPoolExecutor(max_workers=1)
-            self.future = self.pool.submit(files.stage, self.parquet, self.hours, batch_id)
-
-    def register(self, conn: Any) -> None:
-        if self.future is not None:
-            self.staged = self.future.result()
-        if self.staged is not None:
-            self.staged.register(conn)
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-        if exc is not None:
-            if self.future is not None and self.staged is None:
-                _discard(self.future)
-            elif self.staged is not None:
-                self.staged.discard()
-
-
-def _discard(staging: Future[StagedFiles] | None) -> None:
-    """Remove the staged files of a call whose transaction did not commit."""
-    if staging is None:
-        return
-    try:
-        staging.result().discard()
-    except Exception:  # noqa: BLE001 - staging failed: it removed its own files
-        pass
 
 
 def log_sample(self: Deployment, sample_id: Any, timestamp: Any, data: Mapping[str, Any],

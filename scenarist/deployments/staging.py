@@ -1,0 +1,95 @@
+"""A `log_batch` call's feature file: its Arrow table, written and registered with the call.
+
+`feature_table` builds the rows of the Parquet file column by column (no pandas frame to
+assemble); `Stager` writes them (inline when the call is small, else on a thread while the
+rows go to the database), registers the files in the call's transaction and removes them when
+the transaction fails (see stores.deployment_files).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from scenarist.deployments.model_info import PREDICTION, PROBA
+from scenarist.stores.deployment_files import StagedFiles
+
+if TYPE_CHECKING:
+    from scenarist.deployments.deployment import Deployment
+
+
+def feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame | None,
+                  texts: np.ndarray, seconds: np.ndarray, values: np.ndarray,
+                  proba: np.ndarray | None) -> pa.Table:
+    """The call's feature file rows, built column by column (no pandas frame to assemble)."""
+    columns: dict[str, pa.Array] = {}
+    for name in frame.columns:
+        columns[str(name)] = pa.Array.from_pandas(frame[name])
+    columns["sample_id"] = pa.array(texts, type=pa.string())
+    columns["ts"] = pa.array(seconds, type=pa.float64())
+    columns["model_version"] = pa.array(np.full(len(texts), self.model_version, dtype=np.int32))
+    for name in extra.columns if extra is not None else ():
+        columns[str(name)] = pa.Array.from_pandas(extra[name])
+    columns[PREDICTION] = pa.Array.from_pandas(pd.Series(values))
+    if proba is not None:
+        columns[PROBA] = pa.array(proba, type=pa.float64())
+    return pa.table(columns)
+
+
+SMALL = 2_000  # rows written inline rather than on a thread
+
+
+class Stager:
+    """Writes a call's feature files (inline when small, else on a thread) and registers them
+    in the transaction; any failure before the commit removes them."""
+
+    def __init__(self, self_: Deployment, parquet: pa.Table | None, hours: np.ndarray,
+                 n: int):
+        self.deployment, self.parquet, self.hours, self.n = self_, parquet, hours, n
+        self.pool: ThreadPoolExecutor | None = None
+        self.future: Future[StagedFiles] | None = None
+        self.staged: StagedFiles | None = None
+
+    def __enter__(self) -> Stager:
+        return self
+
+    def start(self, batch_id: str | None) -> None:
+        if self.parquet is None:
+            return
+        files = self.deployment.files
+        if self.n <= SMALL:
+            self.staged = files.stage(self.parquet, self.hours, batch_id)
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=1)
+            self.future = self.pool.submit(files.stage, self.parquet, self.hours, batch_id)
+
+    def register(self, conn: Any) -> None:
+        if self.future is not None:
+            self.staged = self.future.result()
+        if self.staged is not None:
+            self.staged.register(conn)
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if exc is not None:
+            if self.future is not None and self.staged is None:
+                _discard(self.future)
+            elif self.staged is not None:
+                self.staged.discard()
+
+
+def _discard(staging: Future[StagedFiles] | None) -> None:
+    """Remove the staged files of a call whose transaction did not commit."""
+    if staging is None:
+        return
+    try:
+        staging.result().discard()
+    except Exception:  # noqa: BLE001 - staging failed: it removed its own files
+        pass
+
+
