@@ -22,7 +22,7 @@ class _Ordered(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(type(self)).index(self)
+        return type(self)._member_names_.index(self._name_)  # no list of members per call
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, type(self)):

@@ -182,6 +182,8 @@ def replay(checks: Mapping[str, AnyCheckSpec], evaluations: Sequence[Evaluation]
     order. `evaluations` read with only the checks' metrics need `complete`, which gives one
     with all its metrics: a check whose metric is absent lists those that exist."""
     rows = []
+    times = [evaluation_time(evaluation) for evaluation in evaluations]
+    months = [when.strftime("%Y-%m") for when in times]
     for name, spec in checks.items():
         key = metric_key(spec.metric, spec.feature)
         for position, evaluation in enumerate(evaluations):
@@ -192,11 +194,10 @@ def replay(checks: Mapping[str, AnyCheckSpec], evaluations: Sequence[Evaluation]
                 results = [evaluate_check(name, spec, complete(evaluation), previous)]
             else:
                 results = [evaluate_check(name, spec, evaluation, previous)]
-            when = evaluation_time(evaluation)
             for result in results:
                 rows.append({"check": name, "segment": getattr(result, "segment", None) or "",
                              "store": evaluation.store, "evaluation": evaluation.label,
-                             "time": when, "month": when.strftime("%Y-%m"),
+                             "time": times[position], "month": months[position],
                              "outcome": str(result.outcome), "value": result.value,
                              "message": result.message})
     return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
@@ -234,6 +235,8 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
         ran = {variable: (lambda c, names=names: c["name"] in names)
                for variable, names in steps.items()}
         states: dict[str, dict] = {r.name: {} for r in live}
+        policies = {r.name: hygiene.Policy(r.repeat, r.escalate_after, r.notify_recovery)
+                    for r in live}  # no snooze in a backtest
         for evaluation in evaluations:
             group = by_evaluation.get(evaluation.label)
             if group is None:
@@ -244,6 +247,7 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
             outcome = StepOutcome(variables["outcome"])
             found = hygiene.outcomes_of(results)
             when = evaluation_time(evaluation)
+            other_failure = outcome > StepOutcome.from_checks(found.values())
             for reporter in live:
                 assessment = hygiene.assess(states[reporter.name], found,
                                             reporter.escalate_after)
@@ -252,12 +256,9 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
                     gate_open = should_report(reporter.when, reporter.on, seen["outcome"], seen)
                 except ConditionError:
                     gate_open = True  # the engine sends anyway rather than lose an alert
-                policy = hygiene.Policy.of(reporter)
-                policy = hygiene.Policy(policy.repeat, policy.escalate_after,
-                                        policy.notify_recovery)  # no snooze in a backtest
-                decision = hygiene.decide(policy, assessment, gate_open=gate_open, now=when,
-                                          other_failure=outcome > StepOutcome.from_checks(
-                                              found.values()))
+                decision = hygiene.decide(policies[reporter.name], assessment,
+                                          gate_open=gate_open, now=when,
+                                          other_failure=other_failure)
                 states[reporter.name] = {**states[reporter.name], **decision.states}
                 base = {"scenario": scenario, "reporter": reporter.name,
                         "evaluation": evaluation.label, "time": when,
