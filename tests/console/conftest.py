@@ -10,23 +10,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from console_b_helpers import XSS, deployments_db, fraud_deployment  # noqa: F401 - fixtures
+from console_helpers import API_STORE, free_port, scenarist_running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-API_STORE = "api_store"
 
 
 @dataclass(frozen=True)
@@ -80,49 +74,13 @@ def client(console_site):
         yield test_client
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def scenarist_running(*arguments: str, port: int, env: dict[str, str] | None = None,
-                      cwd: Path | None = None) -> Iterator[str]:
-    """`scenarist ARGUMENTS…` as a real subprocess listening on 127.0.0.1:`port` (waited for,
-    90 s at most); its base URL; terminated on exit."""
-    command = [str(Path(sys.executable).parent / "scenarist"), *arguments, "--port", str(port)]
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=cwd,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"{' '.join(arguments)} exited with {process.returncode}: "
-                            f"{process.stdout.read()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"scenarist {arguments[0]} did not listen within 90 s")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture(scope="session")
 def console_server(console_site) -> Iterator[str]:
     """`scenarist ui -p PROJECT --url DEPLOYMENTS` running on 127.0.0.1; its base URL."""
     from prefect.settings import PREFECT_API_URL
 
     with scenarist_running("ui", "-p", str(console_site.project), "--url",
-                           console_site.deployments_url, port=_free_port(),
+                           console_site.deployments_url, port=free_port(),
                            env={"PREFECT_API_URL": PREFECT_API_URL.value() or "",
                                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
                            cwd=console_site.project) as url:

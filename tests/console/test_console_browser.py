@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from conftest import API_STORE
 from console_b_helpers import XSS
+from console_helpers import API_STORE
 
 import scenarist
 

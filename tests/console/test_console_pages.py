@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from conftest import API_STORE
 from console_b_helpers import XSS
+from console_helpers import API_STORE
 from fastapi.testclient import TestClient
 
 import scenarist
@@ -162,9 +162,9 @@ def test_a_broken_project_file_and_no_project_are_pages(tmp_path):
 
 def test_scenarist_serve_with_a_project_mounts_the_console_under_ui(console_site):
     import httpx
-    from conftest import _free_port, scenarist_running
+    from console_helpers import free_port, scenarist_running
 
-    with scenarist_running("serve", "-p", str(console_site.project), port=_free_port()) as url, \
+    with scenarist_running("serve", "-p", str(console_site.project), port=free_port()) as url, \
             httpx.Client(base_url=url, timeout=120) as http:
         page = http.get("/ui/stores/the_MES")
         assert page.status_code == 200 and "2017Q4" in page.text

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import _free_port, scenarist_running
+from console_helpers import free_port, scenarist_running
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -144,7 +144,7 @@ def test_scenarist_ui_on_a_network_address_asks_for_a_key(console_site, keys_url
     import httpx
 
     with scenarist_running("ui", "-p", str(console_site.project), "--url", keys_url,
-                           "--host", "0.0.0.0", port=_free_port()) as url, \
+                           "--host", "0.0.0.0", port=free_port()) as url, \
             httpx.Client(base_url=url, timeout=120) as http:
         assert http.get("/").status_code == 401
         assert http.get("/stores/the_MES").status_code == 401
