@@ -87,12 +87,15 @@ def console_server(console_site) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(console_server):
-    """One headless Chromium for the session. Missing Chromium fails (CI installs it).
+    """One headless Chromium per test module (a launch costs ~1 s). Missing Chromium fails
+    (CI installs it).
 
-    Playwright's sync API keeps an asyncio loop running in this thread from here on, so the
-    site (which runs Prefect flows with asyncio.run) is built before it starts."""
+    Playwright's sync API keeps an asyncio loop running in this thread while it is open, and
+    Prefect flows (asyncio.run) cannot run under it: the site is built before it starts, and it
+    is closed at the end of each module so that the tests after tests/console (flows, …) run
+    Prefect again."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package "
                     "(apt-get install chromium; .ci/run does) — the console's browser tests "
