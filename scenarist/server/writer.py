@@ -37,12 +37,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from scenarist.deployments import Deployment
 from scenarist.deployments.batches import resolve_batch
 from scenarist.deployments.durations import HOUR
-from scenarist.deployments.ingest import IngestResult
+from scenarist.deployments.ingest import IngestResult, logged_hashes
 from scenarist.deployments.model_info import ModelInfo
 from scenarist.deployments.rollups import lock_deployment, request_rollups, write_rollups
 from scenarist.errors import StoreError
 from scenarist.server.spool import Entry, Spool, SpoolFull
-from scenarist.stores.deployment_tables import deployments, predictions
+from scenarist.stores.deployment_tables import deployments
 from scenarist.stores.prediction_log import hash_texts, id_texts
 
 log = logging.getLogger(__name__)
@@ -294,13 +294,7 @@ def _not_stored(run: list[Record], url: str | None) -> list[Record]:
     deployment = Deployment.get(head.deployment_id, url=url)
     ids = [s for r in run for s in r.sample_ids or ()]
     hashes = hash_texts(id_texts(ids))
-    found: set[int] = set()
-    with deployment._engine.connect() as conn:
-        for begin in range(0, len(hashes), 5_000):
-            chunk = [int(h) for h in hashes[begin:begin + 5_000]]
-            found.update(conn.execute(select(predictions.c.sample_hash).where(
-                predictions.c.deployment_key == deployment.key,
-                predictions.c.sample_hash.in_(chunk))).scalars())
+    found = logged_hashes(deployment, hashes)
     if not found:
         return run
     kept, position = [], 0
