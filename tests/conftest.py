@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,15 +22,14 @@ from scenarist.stores.database import dispose_all
 POSTGRES_ENV = "SCENARIST_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A PostgreSQL URL whose search_path is a fresh schema (dropped after the session)."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set; set it to a PostgreSQL URL to run these tests")
+@contextmanager
+def fresh_schema(base: str) -> Iterator[str]:
+    """`base` (a PostgreSQL URL) with its search_path on a new, empty schema, dropped on exit;
+    skips the test when the server is unreachable."""
     url = make_url(base)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
+    url = url.difference_update_query(["options"])
     schema = f"scenarist_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, connect_args={"connect_timeout": 5})
     try:
@@ -38,11 +39,35 @@ def postgres_url():
         admin.dispose()
         pytest.skip(f"PostgreSQL at {url.render_as_string()} is unreachable: {exc}")
     scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    yield scoped.render_as_string(hide_password=False)
-    dispose_all()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        dispose_all()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL URL whose search_path is a fresh schema shared by the session's tests."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set; set it to a PostgreSQL URL to run these tests")
+    with fresh_schema(base) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def private_store_url(request, tmp_path: Path) -> Iterator[str]:
+    """Like `store_url`, but PostgreSQL gets a schema of its own: for tests that count every row
+    of a table (the outbox) and must not see what other tests left in the session's schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # skips with the reason when PostgreSQL is absent
+    with fresh_schema(os.environ[POSTGRES_ENV]) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -104,9 +104,10 @@ def _wait_for_leases(engine) -> None:
 
 
 @pytest.fixture
-def crash_project(mail_project: Path, store_url: str) -> Path:
+def crash_project(mail_project: Path, private_store_url: str) -> Path:
+    """The mail project on an outbox of its own: the test counts every message in it."""
     def change(data: dict) -> None:
-        data["connections"]["store"] = {"url": store_url}
+        data["connections"]["store"] = {"url": private_store_url}
         data["scenarios"]["Data drift monitor"]["reporters"][0]["timeout_seconds"] = 30
 
     return edit_project(mail_project, change)
