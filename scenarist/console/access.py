@@ -44,15 +44,6 @@ def open_named(project: Any, name: str) -> EvaluationStore:
                         f"{', '.join(store_names(project)) or 'none yet'}")
 
 
-def project_engine(project: Any) -> Any:
-    """The engine of the project's `store` connection: scenario runs and the outbox (as
-    `scenarist.flows.scenario.project_engine`, without importing Prefect into a page)."""
-    from scenarist.stores.database import connect
-
-    connection = project.connections.get("store")
-    return connect(connection.resolved_url() if connection else None, project.root)
-
-
 _IMPORTANCE: dict[tuple[str, str, float], dict[str, float] | None] = {}
 
 

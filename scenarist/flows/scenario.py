@@ -40,7 +40,7 @@ from scenarist.flows.states import final_state, flow_result
 from scenarist.flows.steps import STEP_FUNCTIONS, StepResult
 from scenarist.project.config import Project, render
 from scenarist.reporters.queue import queue_reports
-from scenarist.stores.database import connect
+from scenarist.stores.database import project_engine
 from scenarist.stores.runs import StepRecord, record_scenario_end, record_scenario_start
 from scenarist.validation import load_project
 
@@ -293,12 +293,6 @@ async def _write_evaluation_report(ctx: RunContext, log) -> None:
 def _so_far(ctx: RunContext) -> StepOutcome | None:
     ran = [o for o in ctx.step_outcomes.values() if o is not None]
     return StepOutcome.worst(ran) if ran else None
-
-
-def project_engine(project: Project):
-    """The engine of the project's `store` connection (default SQLite under .scenarist/)."""
-    connection = project.connections.get("store")
-    return connect(connection.resolved_url() if connection else None, project.root)
 
 
 async def _publish_artifacts(scenario: str, ctx: RunContext, records: list[StepRecord]) -> None:

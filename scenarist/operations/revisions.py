@@ -58,8 +58,9 @@ from scenarist.operations.build import (
 from scenarist.operations.checking import run_checks, store_engine
 from scenarist.project.config import Project
 from scenarist.reporters.delivery import deliver_pending
-from scenarist.reporters.revision import VerdictChange, outbox_engine, queue_revision_messages
+from scenarist.reporters.revision import VerdictChange, queue_revision_messages
 from scenarist.stores.check_results import check_history, record_results
+from scenarist.stores.database import project_engine
 from scenarist.stores.evaluation import Evaluation
 from scenarist.stores.revisions import record_verdicts
 
@@ -155,13 +156,13 @@ def revise_verdicts(project: Project, store: str, evaluation: Evaluation, *,
         reason=latest.reason if latest else "", changes=dict(latest.changes) if latest else {},
         verdicts=verdicts, results=results)
     if verdicts:
-        revised.messages.update(queue_revision_messages(project, outbox_engine(project), revised))
+        revised.messages.update(queue_revision_messages(project, project_engine(project), revised))
     record_results(engine, results, store=store, scenario_run_id=scenario_run_id)
     if latest is not None:
         record_verdicts(engine, store, evaluation.label, revision,
                         {v.check: (v.before, v.after) for v in verdicts})
     if deliver and revised.messages:
-        asyncio.run(deliver_pending(project, outbox_engine(project),
+        asyncio.run(deliver_pending(project, project_engine(project),
                                     ids=list(revised.messages.values())))
     return revised
 

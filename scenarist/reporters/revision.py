@@ -27,7 +27,6 @@ from sqlalchemy import Engine, select
 
 from scenarist.reporters.delivery import find_spec
 from scenarist.stores import outbox
-from scenarist.stores.database import connect
 from scenarist.stores.outbox import Message, QueuedMessage, outbox_table
 
 MAX_LISTED_CHANGES = 12
@@ -53,12 +52,6 @@ class VerdictChange:
         metric = self.metric or "value"
         return (f"check {self.check!r}: {self.before} → {self.after} ({metric} "
                 f"{_fmt(self.value_before)} → {_fmt(self.value_after)}; {self.message})")
-
-
-def outbox_engine(project: Any) -> Engine:
-    """The database of the project's outbox (its `store` connection, as scenario runs use)."""
-    connection = project.connections.get("store")
-    return connect(connection.resolved_url() if connection else None, project.root)
 
 
 def queue_revision_messages(project: Any, engine: Engine, revised: Any) -> dict[str, int]:

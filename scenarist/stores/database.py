@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -68,6 +69,13 @@ def connect(url: str | None = None, root: Path | str | None = None) -> Engine:
             engine = _create(resolved)
             _engines[key] = engine
     return engine
+
+
+def project_engine(project: Any) -> Engine:
+    """The engine of a project's `store` connection (default SQLite under .scenarist/): where
+    its scenario runs, check results and outbox live."""
+    connection = project.connections.get("store")
+    return connect(connection.resolved_url() if connection else None, project.root)
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -48,10 +48,11 @@ def _store_row(project: Any, name: str, results: Any) -> dict[str, Any]:
 
 
 def _runs_and_outbox(project: Any) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    from scenarist.stores.database import project_engine
     from scenarist.stores.outbox import outbox_messages
     from scenarist.stores.runs import scenario_runs
 
-    engine = access.project_engine(project)
+    engine = project_engine(project)
     runs = scenario_runs(engine, limit=RUNS_SHOWN).to_dict("records")
     waiting = outbox_messages(engine, project.project, statuses=["pending", "failed"])
     counts = {"pending": 0, "failed": 0}

@@ -28,7 +28,7 @@ def project_store(request: Request) -> tuple[Any, Any]:
     """(project, engine of its store); the API's errors (no project, an unreachable store)
     become pages in `scenarist.console.app`."""
     from scenarist.console.access import project_of
-    from scenarist.flows.scenario import project_engine
+    from scenarist.stores.database import project_engine
 
     project = project_of(request)
     return project, project_engine(project)
