@@ -14,16 +14,21 @@ import pandas as pd
 from fastapi import Request
 
 from scenarist.console.state import console_state
-from scenarist.errors import ConfigError, NotFoundError, ScenaristError
+from scenarist.errors import NotFoundError, ScenaristError
 from scenarist.stores.evaluation_store import EvaluationStore
 
 
+class NoProject(ScenaristError):
+    """A page that needs the project, in a console started without one (`scenarist ui` with
+    only `--url`): shown as a 404 page that says how to start it with one."""
+
+
 def project_of(request: Request) -> Any:
-    """The console's project; a ConfigError (shown as a page) when it was started without one."""
+    """The console's project; NoProject (shown as a page) when it was started without one."""
     project = console_state(request).project_or_none()
     if project is None:
-        raise ConfigError("the console was started without a project: run "
-                          "`scenarist ui -p PROJECT_FOLDER`")
+        raise NoProject("this console was started without a project, so it shows deployments "
+                        "only")
     return project
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from scenarist.console import security
+from scenarist.console.access import NoProject
 from scenarist.console.pages import (
     alerts,
     checks,
@@ -37,6 +38,11 @@ def plotly_js() -> Path:
 
 def broken_state(request: Request, exc: Exception):
     """An error of the API as a page: what is wrong and what to do (never a traceback)."""
+    if isinstance(exc, NoProject):
+        return error_page(request, "No project", str(exc),
+                          "start the console with the project folder: `scenarist ui -p "
+                          "PROJECT_FOLDER` (add `--url` for deployments kept elsewhere)",
+                          status_code=404)
     if isinstance(exc, NotFoundError):
         return error_page(request, "Not found", str(exc), "pick one of those listed",
                           status_code=404)

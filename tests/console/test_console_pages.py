@@ -157,7 +157,10 @@ def test_a_broken_project_file_and_no_project_are_pages(tmp_path):
     assert page.status_code == 500 and "scenarist validate" in page.text
     none = TestClient(create_console(None))
     assert "scenarist ui -p" in none.get("/").text
-    assert none.get("/stores").status_code == 500
+    for path in ("/stores", "/runs", "/checks", "/alerts"):
+        page = none.get(path)
+        assert page.status_code == 404 and "No project" in page.text, path
+        assert "scenarist ui -p" in page.text and "scenarist.yaml" not in page.text
 
 
 def test_scenarist_serve_with_a_project_mounts_the_console_under_ui(console_site):
