@@ -48,6 +48,7 @@ from scenarist.commands import (
     scenarios,
     serve,
     store,
+    triggers,
     ui,
 )
 from scenarist.commands.common import (
@@ -71,6 +72,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(bundle.app, name="bundle")
 app.add_typer(serve.app, name="keys")
+app.add_typer(triggers.app, name="triggers")
 app.command("run")(scenarios.run)
 app.command("report")(report.report)
 app.command("export")(export.export)

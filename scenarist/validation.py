@@ -32,6 +32,7 @@ from scenarist.project.config import Project, read_project
 from scenarist.project.config_checks import format_location, with_lines
 from scenarist.project.sections import partial_project
 from scenarist.reporters.render import reporter_problems
+from scenarist.triggers.validation import trigger_problems
 
 #: (section, key) of the project-level templates a run renders with `project.config.render`
 RENDERED = (("datasets", "path"), ("datasets", "sql"), ("models", "path"),
@@ -58,6 +59,7 @@ def _validate(path: Path) -> tuple[Project | None, list[ConfigProblem]]:
         return None, with_lines(loaded.problems, loaded.lines)
     project = loaded.project or partial_project(loaded.raw, loaded.root, loaded.file)
     problems = [*loaded.problems, *scenario_problems(project), *reporter_problems(project),
+                *(trigger_problems(loaded.project) if loaded.project else []),
                 *rendered_problems(loaded.raw, str(loaded.file))]
     problems = with_lines(list(dict.fromkeys(problems)), loaded.lines)
     return (loaded.project if not problems else None), problems

@@ -1,4 +1,4 @@
-"""`scenarist run SCENARIO` and `scenarist scenarios list|runs|log`."""
+"""`scenarist run SCENARIO` and `scenarist scenarios list|runs|log|pause|resume`."""
 
 from __future__ import annotations
 
@@ -68,24 +68,76 @@ def run(
 @app.command("list")
 @friendly_errors
 def list_scenarios(project: ProjectOption = Path(".")) -> None:
-    """Scenarios of the project with their steps and triggers."""
+    """Scenarios of the project with their steps, triggers and status (active / paused)."""
+    from scenarist.triggers.control import scenario_status
+
     loaded = load(project)
+    status = scenario_status(loaded)
     table = Table(title=f"scenarios of {loaded.project}")
-    for column in ("scenario", "steps", "triggers", "reporters"):
+    for column in ("scenario", "steps", "triggers", "status", "reporters"):
         table.add_column(column, no_wrap=column != "triggers", overflow="fold")
     for name, spec in loaded.scenarios.items():
-        triggers = [
-            (t.name + ": " if t.name else "")
-            + (f"cron {t.cron}" if t.cron else f"every {t.interval_seconds}s")
-            for t in spec.triggers
-        ]
+        triggers = [(t.name + ": " if t.name else "") + describe_trigger(t) for t in spec.triggers]
+        state = status[name]
         table.add_row(
             name,
             "\n".join(f"{s.name} ({s.type})" for s in spec.steps),
             "\n".join(triggers) or "manual only",
+            f"[{'green' if state == 'active' else 'yellow'}]{state}[/]",
             "\n".join(r.name for r in spec.reporters) or "-",
         )
     print_table(table)
+
+
+def describe_trigger(trigger) -> str:
+    """One line for a trigger: "cron 0 6 * * *", "dataset_changed transactions (every 5m)"."""
+    if trigger.cron:
+        return f"cron {trigger.cron}"
+    if trigger.interval_seconds:
+        return f"every {trigger.interval_seconds}s"
+    spec = getattr(trigger, trigger.kind)
+    if trigger.kind == "event":
+        return f"event {spec.match}"
+    watched = {"dataset_changed": "dataset", "sql_changed": "connection",
+               "labels_ready": "deployment", "python": "function"}[trigger.kind]
+    return f"{trigger.kind} {getattr(spec, watched)} (every {spec.every})"
+
+
+@app.command("pause")
+@friendly_errors
+def pause_scenario(
+    scenario: Annotated[str, typer.Argument(help="Scenario name from scenarist.yaml.")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """Pause every trigger of a scenario (its polls start nothing; its Prefect deployments and
+    event automations are paused when PREFECT_API_URL names a server). `scenarist run` still
+    runs it."""
+    _switch(scenario, project, paused=True)
+
+
+@app.command("resume")
+@friendly_errors
+def resume_scenario(
+    scenario: Annotated[str, typer.Argument(help="Scenario name from scenarist.yaml.")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """Resume the triggers of a paused scenario."""
+    _switch(scenario, project, paused=False)
+
+
+def _switch(scenario: str, project: Path, *, paused: bool) -> None:
+    from scenarist.triggers.control import pause, resume
+
+    loaded = load(project)
+    with command_line_names():
+        from scenarist.flows.scenario import scenario_spec
+
+        scenario_spec(loaded, scenario)
+    result = (pause if paused else resume)(loaded, scenario)
+    where = (f"; Prefect deployments: {', '.join(result.prefect_deployments)}"
+             if result.prefect_deployments else "")
+    out.print(f"scenario {scenario}: {'paused' if paused else 'active'}{where}", markup=False,
+              highlight=False)
 
 
 @app.command("runs")

@@ -47,6 +47,15 @@ from scenarist.flows.specs import StepSpec
 from scenarist.project import config_checks as checks
 from scenarist.project.secondary import SecondaryDatasetSpec
 from scenarist.reporters.specs import ReporterSpec
+from scenarist.triggers.specs import KINDS as TRIGGER_KINDS
+from scenarist.triggers.specs import POLLING as POLLING_KINDS
+from scenarist.triggers.specs import (
+    DatasetChanged,
+    EventTrigger,
+    LabelsReady,
+    PythonTrigger,
+    SqlChanged,
+)
 
 PROJECT_FILE = "scenarist.yaml"
 
@@ -340,7 +349,9 @@ class EvaluationStoreSpec(BaseModel):
 
 
 class TriggerSpec(BaseModel):
-    """When a scenario runs: a cron expression or a fixed interval."""
+    """When a scenario runs: a schedule (`cron`, `interval_seconds`), a change polled every
+    `every` (`dataset_changed`, `sql_changed`, `labels_ready`, `python`) or a Prefect `event`
+    (`scenarist.triggers.specs` describes each)."""
 
     model_config = _STRICT
 
@@ -348,14 +359,38 @@ class TriggerSpec(BaseModel):
     cron: str | None = Field(None, description='Cron expression, e.g. "0 6 1 */3 *".')
     interval_seconds: int | None = Field(None, gt=0, description="Run every N seconds.")
     timezone: str | None = Field(None, description="IANA time zone of the cron expression.")
+    dataset_changed: DatasetChanged | None = Field(
+        None, description="Run when a dataset's source changes (a new file of a templated path "
+        "starts a run with the variables read from its name).")
+    sql_changed: SqlChanged | None = Field(None, description="Run when a query's result changes.")
+    labels_ready: LabelsReady | None = Field(
+        None, description="Run when a deployment's window has its labels (alert delay rule).")
+    python: PythonTrigger | None = Field(
+        None, description="Run when a project function returns variables (not None).")
+    event: EventTrigger | None = Field(None, description="Run when a Prefect event matches.")
 
     @model_validator(mode="after")
     def _one_schedule(self) -> TriggerSpec:
-        if (self.cron is None) == (self.interval_seconds is None):
-            raise ValueError("a trigger needs exactly one of `cron` and `interval_seconds`")
+        given = [kind for kind in TRIGGER_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            kinds = ", ".join(f"`{k}`" for k in TRIGGER_KINDS)
+            got = f"got {', '.join(given)}" if given else "got none"
+            raise ValueError(f"a trigger needs exactly one of {kinds}; {got}")
         if self.cron is not None:
             _check_cron(self.cron)
+        if self.timezone is not None and self.kind not in ("cron", "interval_seconds"):
+            raise ValueError("`timezone` applies to `cron` and `interval_seconds` triggers only")
         return self
+
+    @property
+    def kind(self) -> str:
+        """"cron", "interval_seconds", "dataset_changed", …, "event": the trigger's type."""
+        return next(kind for kind in TRIGGER_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def polling(self) -> DatasetChanged | SqlChanged | LabelsReady | PythonTrigger | None:
+        """The spec of a polling trigger (looked at every `every`), else None."""
+        return getattr(self, self.kind) if self.kind in POLLING_KINDS else None
 
 
 class ScenarioSpec(BaseModel):
@@ -365,6 +400,8 @@ class ScenarioSpec(BaseModel):
 
     variables: dict[str, Any] = Field(default_factory=dict, description="Scenario variables.")
     triggers: list[TriggerSpec] = Field(default_factory=list, description="Schedules.")
+    auto_triggers: bool = Field(True, description="false pauses every trigger (a manual run "
+                                "still works); `scenarist scenarios pause|resume` switches it.")
     steps: list[StepSpec] = Field(default_factory=list, description="Steps, run in order.")
     reporters: list[ReporterSpec] = Field(default_factory=list, description="Sent at the end.")
 
