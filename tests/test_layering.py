@@ -56,6 +56,12 @@ def test_the_command_line_loads_no_heavy_library_before_a_command_runs():
     assert heavy & loaded == set()
 
 
+def test_validate_reads_a_project_without_the_statistics_or_pandas():
+    """`scenarist validate` checks files; scipy and pandas (~2 s to load) are not needed."""
+    loaded = _loaded_after("import scenarist.validation, scenarist.checks")
+    assert {"scipy", "pandas", "sklearn"} & loaded == set()
+
+
 @pytest.mark.parametrize(("lower", "higher"), [
     ("scenarist.bundles", "scenarist.flows"),  # the bundle step (flows) deploys releases
     ("scenarist.operations.streamed", "scenarist.operations.build"),  # build streams

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scenarist.metrics.drift import FeatureDrift, drift_share
-from scenarist.metrics.multiple_testing import Correction, correct_drift
 from scenarist.metrics.values import MetricValue
+
+if TYPE_CHECKING:  # the drift statistics load scipy: checks read reasons without them
+    from scenarist.metrics.drift import FeatureDrift
+    from scenarist.metrics.multiple_testing import Correction
 
 DEFAULT_MIN_ROWS = 30
 DETAILS_KEY = "insufficient_data"
@@ -58,6 +60,9 @@ def guard_drift(
     `counts` maps each feature to its non-missing values (current, reference). A feature short
     of `min_rows` on either side has no value and no verdict (drifted False) and is left out of
     the correction's family; `reasons` receives why."""
+    from scenarist.metrics.drift import drift_share
+    from scenarist.metrics.multiple_testing import correct_drift
+
     short: dict[str, str] = {}
     for d in drifts:
         current, reference = counts[d.feature]

@@ -18,12 +18,14 @@ multiply rows); so is a joined column the rows already have.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scenarist.errors import InputDataError
+
+if TYPE_CHECKING:  # the spec is read by `validate`, which needs no pandas
+    import pandas as pd
 
 EXAMPLES = 5
 
@@ -73,6 +75,8 @@ def join_secondary(rows: pd.DataFrame, secondary: pd.DataFrame, spec: SecondaryD
                    *, side: str = "rows") -> tuple[pd.DataFrame, dict[str, Any]]:
     """`rows` with the spec's columns of `secondary` joined on its key, and what happened
     ({rows, matched, missing_keys, examples, columns}). `side` names `rows` in errors."""
+    import pandas as pd
+
     name = spec.dataset
     _require_keys(rows, spec, side)
     table = secondary_table(secondary, spec)
