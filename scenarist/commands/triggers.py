@@ -35,7 +35,7 @@ def poll_command(
     """Look once at the polling triggers (dataset_changed, sql_changed, labels_ready, python)
     and start a run (in this process) for each change. Exit 2 when a trigger could not look
     or a run could not start."""
-    from scenarist.triggers.poll import poll
+    from scenarist.triggers.polling import poll
 
     loaded = load(project)
     with command_line_names():

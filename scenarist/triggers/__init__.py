@@ -3,7 +3,7 @@ events, and pausing a scenario's triggers.
 
     specs.py         the trigger types of scenarist.yaml and `trigger_problems` (validation)
     fingerprints.py  what a polling trigger sees now (Observation: subject, fingerprint, vars)
-    poll.py          one look: compare with the store, claim the change, start the run
+    polling.py       one look: compare with the store, claim the change, start the run
     control.py       pause / resume / status of a scenario's triggers
     flow.py          the `scenarist-trigger` Prefect flow a poll deployment runs
 
@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ["PauseResult", "PollResult", "is_paused", "pause", "poll", "resume",
            "scenario_status", "trigger_states"]
 
-_WHERE = {"PollResult": "poll", "poll": "poll", "PauseResult": "control",
+_WHERE = {"PollResult": "polling", "poll": "polling", "PauseResult": "control",
           "is_paused": "control", "pause": "control", "resume": "control",
           "scenario_status": "control", "trigger_states": "state"}
 

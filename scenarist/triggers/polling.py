@@ -4,12 +4,14 @@
 
 For every polling trigger (`dataset_changed`, `sql_changed`, `labels_ready`, `python`) of the
 scenario(s), `fingerprints.observe` says what the trigger sees; each subject whose fingerprint
-differs from the last recorded one is claimed in the store (`stores.trigger_state.claim`, a
-unique row inserted before anything starts) and only the poller whose claim succeeded starts
-the run, with the observation's variables and `trigger` = the trigger's name: through the
-scenario's Prefect deployment (`deployment`, "flow/deployment" name; `run_deployment` with an
-idempotency key made of the claim, so a retried start is the same flow run) when given, else in
-this process (`run_scenario`). A subject's first look records a baseline and starts nothing.
+differs from the last recorded one (or was never seen) is claimed in the store
+(`stores.trigger_state.claim`, a unique row inserted before anything starts) and only the
+poller whose claim succeeded starts the run, with the observation's variables and `trigger` =
+the trigger's name: through the scenario's Prefect deployment (`deployment`, a
+"flow/deployment" name; `run_deployment` with an idempotency key made of the claim) when given,
+else in this process (`run_scenario`). The first look of a `dataset_changed` or `sql_changed`
+trigger records a baseline of what is there and starts nothing; a file appearing later is a
+change.
 A paused scenario (`auto_triggers: false`, or `scenarist scenarios pause`) is not looked at, so
 a change made while it was paused starts its run at the first poll after `resume`.
 """
@@ -23,10 +25,21 @@ from typing import Any
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
 from scenarist.project.config import Project
 from scenarist.stores.database import project_engine
-from scenarist.stores.trigger_state import TriggerKey, claim, last_change, started
+from scenarist.stores.trigger_state import (
+    FIRST_LOOK,
+    TriggerKey,
+    claim,
+    has_looked,
+    last_change,
+    started,
+)
 from scenarist.triggers.control import is_paused
 from scenarist.triggers.fingerprints import observe
 from scenarist.triggers.specs import trigger_name
+
+#: kinds whose first look records what is there without starting runs (data present before
+#: the trigger was switched on is not a change); labels_ready and python fire at once
+BASELINE_KINDS = ("dataset_changed", "sql_changed")
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,9 @@ def _poll_one(project: Project, engine: Any, scenario: str, label: str, trigger:
     except (ScenaristError, OSError, ValueError) as exc:
         return [PollResult(scenario, label, "error", message=f"{type(exc).__name__}: {exc}")]
     results = []
+    first = trigger.kind in BASELINE_KINDS and not has_looked(engine, key)
+    if first and claim(engine, key, FIRST_LOOK, "-", {}, after=None, baseline=True) is None:
+        return [PollResult(scenario, label, "taken", message="another poller is looking")]
     for seen in observations:
         last = last_change(engine, key, seen.subject)
         if last is not None and last[1] == seen.fingerprint:
@@ -83,12 +99,13 @@ def _poll_one(project: Project, engine: Any, scenario: str, label: str, trigger:
                                       seen.fingerprint, seen.variables))
             continue
         after = last[0] if last else None
+        baseline = first and last is None
         seq = claim(engine, key, seen.subject, seen.fingerprint, seen.variables, after=after,
-                    baseline=last is None)
+                    baseline=baseline)
         if seq is None:
             results.append(PollResult(scenario, label, "taken", seen.subject, seen.fingerprint,
                                       seen.variables, message="another poller claimed it"))
-        elif last is None:
+        elif baseline:
             results.append(PollResult(scenario, label, "baseline", seen.subject,
                                       seen.fingerprint, seen.variables))
         else:

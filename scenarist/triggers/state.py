@@ -54,6 +54,8 @@ def trigger_states(project: str | Path | Project, scenario: str | None = None
             base = dict(scenario=name, trigger=label, kind=trigger.kind, status=status[name],
                         every=str(polling.every) if polling else None)
             seen = rows.get((name, label), [])
+            if len(seen) > 1:
+                seen = [row for row in seen if row["subject"] != trigger_state.FIRST_LOOK]
             if not seen:
                 states.append(TriggerState(**base))
             for row in seen:
