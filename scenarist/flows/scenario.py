@@ -30,6 +30,7 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run as current_flow_run
 
+from scenarist import events
 from scenarist.checks.outcome import StepOutcome
 from scenarist.errors import ConditionError, ConfigError, ConfigProblem
 from scenarist.flows.conditions import should_run
@@ -111,6 +112,8 @@ async def scenario_flow(
         try:
             for position, step in enumerate(spec.steps):
                 records.append(await _run_one(position, step, ctx, project, depth, log))
+                events.emit_step_finished(project=loaded.project, scenario=scenario,
+                                          run_id=run_id, step=records[-1])
             await _write_evaluation_report(ctx, log)
         except asyncio.CancelledError:
             ctx.step_outcomes[spec.steps[len(records)].name] = StepOutcome.ABORTED
@@ -126,6 +129,10 @@ async def scenario_flow(
                 log=capture.text(),
                 steps=records,
             )
+            events.emit_scenario_finished(
+                project=loaded.project, scenario=scenario, run_id=run_id,
+                outcome=str(ctx.outcome), trigger=trigger, url=ctx.run_url,
+                duration_seconds=(datetime.now(timezone.utc) - started).total_seconds())
     await queue_reports(ctx, spec.reporters, capture.text(), engine, logger=log)
     await _publish_artifacts(scenario, ctx, records)
     return final_state(ctx.outcome, records, {

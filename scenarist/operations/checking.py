@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from scenarist import events
 from scenarist.checks.python_check import project_on_path
 from scenarist.checks.registry import check_type, evaluate_check
 from scenarist.checks.result import CheckResult
@@ -92,7 +93,8 @@ def run_checks(
     EMPTY ("store X has no evaluation yet"). A check with `segment` gives one result per
     segment it names (`scenarist.checks.segments`). Results come back in the order of the
     checks (a shadow check's marked `shadow`); the results are written in one transaction (per
-    database), tagged with `scenario_run_id`.
+    database), tagged with `scenario_run_id`, and each recorded result that is not OK is
+    emitted as a Prefect event (`scenarist.events`: scenarios and `scenarist checks run` alike).
     """
     from scenarist.operations.build import (
         open_store,  # build reads datasets and models: import late
@@ -132,6 +134,7 @@ def run_checks(
             per_database.setdefault(id(engine), (engine, []))[1].append(result)
         for engine, batch in per_database.values():
             record_results(engine, batch, store=None, scenario_run_id=scenario_run_id)
+        events.emit_check_results(project.project, ordered, run_id=scenario_run_id)
     return ordered
 
 

@@ -23,7 +23,8 @@ or the number of labelled predictions changed. Each stale evaluation is
    (`scenarist.reporters.revision`). When no reporter had sent anything for that evaluation,
    the change is recorded and reported here only;
 4. the new check results are recorded (tagged with `scenario_run_id` when a scenario step
-   revises) with the changed verdicts on the revision, then the messages are delivered.
+   revises) with the changed verdicts on the revision, each change is emitted as a Prefect
+   event (`scenarist.verdict.revised`, `scenarist.events`), then the messages are delivered.
 
 A pass that died between 1 and 4 is finished by the next one: an evaluation whose latest
 revision has no check result since is checked again (queueing is idempotent, so a message
@@ -47,6 +48,7 @@ from typing import Any
 
 import pandas as pd
 
+from scenarist import events
 from scenarist.checks.result import CheckResult
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
 from scenarist.operations.build import (
@@ -161,6 +163,9 @@ def revise_verdicts(project: Project, store: str, evaluation: Evaluation, *,
     if latest is not None:
         record_verdicts(engine, store, evaluation.label, revision,
                         {v.check: (v.before, v.after) for v in verdicts})
+    for verdict in verdicts:
+        events.emit_verdict_revised(project.project, store, evaluation.label, revision,
+                                    revised.reason, verdict, run_id=scenario_run_id)
     if deliver and revised.messages:
         asyncio.run(deliver_pending(project, project_engine(project),
                                     ids=list(revised.messages.values())))

@@ -10,6 +10,8 @@ after `retry_delay_seconds · 2^(attempt-1)` (a temporary failure); or failed (a
 failure, or `max_attempts` spent) until `scenarist outbox retry`. Its reporter is built from the
 project's *current* spec (a fixed host or password applies to messages already queued; secrets
 are resolved now). A pass attempts each message due when it started at most once.
+Each attempt's outcome is emitted as a Prefect event (`scenarist.alert.sent|failed`,
+`scenarist.events`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from scenarist import events
 from scenarist.errors import DeliveryError
 from scenarist.reporters.base import Message, Reporter
 from scenarist.reporters.mail import MailReporter
@@ -107,6 +110,7 @@ async def _deliver_one(project: Any, engine: Engine, record: OutboxRecord, messa
                  "the project; restore it and `scenarist outbox retry`, or purge the message")
         outbox.mark_failed(engine, record.id, error, lease_until=record.lease_until)
         report._settle(record.id, "failed", error)
+        events.emit_alert(record, sent=False, error=error)
         return
     try:
         reporter = await build_reporter(spec, project)
@@ -119,6 +123,7 @@ async def _deliver_one(project: Any, engine: Engine, record: OutboxRecord, messa
     else:
         outbox.mark_sent(engine, record.id, note)
         report._settle(record.id, "sent", note)
+        events.emit_alert(record, sent=True, note=note)
 
 
 def _failed(engine: Engine, spec: ReporterOptions, record: OutboxRecord, error: str,
@@ -129,10 +134,12 @@ def _failed(engine: Engine, spec: ReporterOptions, record: OutboxRecord, error: 
         next_at = datetime.now(timezone.utc) + backoff(spec, attempt)
         outbox.mark_retry(engine, record.id, text, next_at, lease_until=record.lease_until)
         report._settle(record.id, "retrying", text)
+        events.emit_alert(record, sent=False, error=text, will_retry=True)
     else:
         reason = "" if temporary else " (permanent)"
         outbox.mark_failed(engine, record.id, text + reason, lease_until=record.lease_until)
         report._settle(record.id, "failed", text + reason)
+        events.emit_alert(record, sent=False, error=text + reason)
 
 
 def find_spec(project: Any, scenario: str, reporter: str) -> ReporterOptions | None:

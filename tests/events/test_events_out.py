@@ -1,0 +1,113 @@
+"""Events out, read back from a real Prefect API: a scenario whose check ends WARNING emits
+`scenarist.check.warning` carrying the stored result (an OK check emits nothing), a
+`scenarist.step.finished` and a `scenarist.scenario.finished`; its mail reporter (a real SMTP
+server) emits `scenarist.alert.sent` and its webhook to a closed port `scenarist.alert.failed`;
+`scenarist checks run` outside a scenario emits too."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from events_helpers import OK_CHECK, STORE, WARNING_CHECK, make_project, wait_for_events
+from prefect.events.filters import EventRelatedFilter, EventResourceFilter
+from typer.testing import CliRunner
+
+from scenarist.cli import app
+from scenarist.demo.smtp_sink import SmtpSink
+from scenarist.flows.scenario import run_scenario
+from scenarist.operations.checking import check_history, store_engine
+from scenarist.project.config import load_project
+
+
+@pytest.fixture(scope="module")
+def ran(example_project, tmp_path_factory, prefect_api):
+    """The "Checks" scenario run once: (project folder, project name, run result, sink)."""
+    with SmtpSink() as sink:
+        folder, name = make_project(example_project, tmp_path_factory.mktemp("events") / "p",
+                                    smtp_port=sink.port)
+        started = time.perf_counter()
+        result = run_scenario(folder, "Checks")
+        print(f"\nscenario run {time.perf_counter() - started:.2f} s, load {os.getloadavg()}")
+    return folder, name, result, sink
+
+
+def _of_run(run_id: str) -> dict:
+    return {"related": EventRelatedFilter(id=[f"prefect.flow-run.{run_id}"])}
+
+
+def test_a_warning_check_emits_the_stored_result_and_an_ok_check_nothing(ran):
+    folder, name, result, _ = ran
+    # the alerts are emitted last: once they are stored, every event of the run is
+    wait_for_events("scenarist.alert.", 2, **_of_run(result.run_id))
+    events = wait_for_events("scenarist.check.", 1, **_of_run(result.run_id))
+
+    assert [e.event for e in events] == ["scenarist.check.warning"]  # none for the OK check
+    event = events[0]
+    stored = check_history(store_engine(load_project(folder), STORE), store=STORE)
+    row = stored[(stored.check == WARNING_CHECK)
+                 & (stored.scenario_run_id == result.run_id)].iloc[0]
+    assert event.resource.id == f"scenarist.check.{name}.{STORE}.{WARNING_CHECK}"
+    assert {k: v for k, v in event.resource.root.items() if k.startswith("scenarist.")} == {
+        "scenarist.project": name, "scenarist.store": STORE, "scenarist.check": WARNING_CHECK,
+        "scenarist.metric": "data_drift", "scenarist.evaluation": row.evaluation_label,
+        "scenarist.outcome": "WARNING",
+    }
+    assert event.resource.name == WARNING_CHECK
+    payload = event.payload
+    assert (payload["outcome"], payload["value"], payload["bounds"], payload["message"],
+            payload["evaluation_label"], payload["run_id"]) == (
+        row.outcome, row.value, dict(row.bounds), row.message, row.evaluation_label,
+        row.scenario_run_id)
+    assert payload["soft_max"] == 0.45 and payload["hard_max"] is None
+    assert "scenarist.store." + f"{name}.{STORE}" in {r.id for r in event.related}
+    assert set(stored.loc[stored.scenario_run_id == result.run_id, "outcome"]) == {
+        "WARNING", "OK"}  # the OK result was stored, and sent no event
+    assert not [e for e in wait_for_events("scenarist.check.", 0,
+                                           resource=EventResourceFilter(
+                                               id=[f"scenarist.check.{name}.{STORE}.{OK_CHECK}"]))]
+
+
+def test_the_step_and_the_scenario_emit_their_outcomes(ran):
+    _, name, result, _ = ran
+    steps = wait_for_events("scenarist.step.finished", 1, **_of_run(result.run_id))
+    ends = wait_for_events("scenarist.scenario.finished", 1, **_of_run(result.run_id))
+
+    assert [(e.resource.get("scenarist.step"), e.resource.get("scenarist.outcome"),
+             e.payload["outcome"]) for e in steps] == [("MES_Warn", "WARNING", "WARNING")]
+    (end,) = ends
+    assert end.resource.id == f"scenarist.scenario.{name}.Checks"
+    assert end.resource.get("scenarist.outcome") == "WARNING"
+    assert {k: end.payload[k] for k in ("outcome", "run_id", "project", "scenario")} == {
+        "outcome": "WARNING", "run_id": result.run_id, "project": name, "scenario": "Checks"}
+    assert end.payload["duration_seconds"] > 0
+
+
+def test_alert_deliveries_emit_sent_and_failed(ran):
+    _, name, result, sink = ran
+    events = wait_for_events("scenarist.alert.", 2, **_of_run(result.run_id))
+    by_reporter = {e.resource.get("scenarist.reporter"): e for e in events}
+
+    sent, failed = by_reporter["Mail"], by_reporter["Hook"]
+    assert (sent.event, sent.resource.get("scenarist.channel")) == ("scenarist.alert.sent", "mail")
+    assert sent.payload["delivery_id"] == sink.messages[0]["Message-ID"]
+    assert (failed.event, failed.resource.get("scenarist.channel")) == (
+        "scenarist.alert.failed", "webhook")
+    assert failed.resource.id == f"scenarist.reporter.{name}.Checks.Hook"
+    assert failed.payload["attempt"] == 1 and failed.payload["will_retry"] is False
+    assert failed.payload["delivery_id"] and failed.payload["error"]
+    assert failed.payload["run_id"] == result.run_id
+
+
+def test_checks_run_outside_a_scenario_emits_too(ran):
+    folder, name, _, _ = ran
+    resource = EventResourceFilter(id=[f"scenarist.check.{name}.{STORE}.{WARNING_CHECK}"])
+    before = len(wait_for_events("scenarist.check.warning", 1, resource=resource))
+
+    outcome = CliRunner().invoke(app, ["checks", "run", STORE, WARNING_CHECK, "-p", str(folder)])
+    assert outcome.exit_code == 1, outcome.output  # WARNING
+
+    events = wait_for_events("scenarist.check.warning", before + 1, resource=resource)
+    assert len(events) == before + 1
+    assert sorted(e.payload["run_id"] is None for e in events)[-1] is True
