@@ -40,10 +40,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import pandas as pd
+import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from scenarist.deployments import Deployment
@@ -51,9 +51,9 @@ from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.server import failures
 from scenarist.server.answers import answer_rows, clean, sample_ids, warnings
 from scenarist.server.bodies import (
+    LOGS_OPENAPI,
     Actuals,
     NewBatch,
-    PredictionLogs,
     Replacement,
     ServiceStatsReport,
     Window,
@@ -61,6 +61,7 @@ from scenarist.server.bodies import (
 from scenarist.server.committer import Committer
 from scenarist.server.gate import BodyLimit, Guard, GuardedRoute
 from scenarist.server.keys import ApiKey, Scope, verify
+from scenarist.server.logs import parse_logs
 from scenarist.server.monitoring import MonitoringQueue
 from scenarist.server.rows import check_rows, parse_rows
 from scenarist.server.serving import (
@@ -270,35 +271,32 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
             headers=headers)
 
     @app.post("/deployments/{deployment_id}/predictionLogs", tags=["ingest"],
-              dependencies=[authorize(Scope.INGEST)])
-    async def prediction_logs(deployment_id: str, body: PredictionLogs) -> dict[str, Any]:
-        """Log predictions made elsewhere (same checks as Deployment.log_batch). 200 means
-        stored, or spooled durably while the store is unreachable (`stored`: "spooled")."""
+              dependencies=[authorize(Scope.INGEST)], openapi_extra=LOGS_OPENAPI,
+              response_model=None)
+    async def prediction_logs(deployment_id: str, request: Request) -> Response:
+        """Log predictions made elsewhere (same checks as Deployment.log_batch), as row
+        objects or as columns (logs.py). 200 means stored, or spooled durably (`stored`:
+        "spooled"): with --ingest spool, or while the store is unreachable."""
         known = await _known(server, deployment_id)
-        frame = pd.DataFrame.from_records([r.features for r in body.rows])
+        logs = parse_logs(await request.body())  # bounded by BodyLimit (413)
         if server.committer.spool_first:  # checked now: the store checks the rest later
-            missing = [f for f in known.model.features if f not in frame.columns]
+            missing = logs.missing(list(known.model.features))
             if missing:
                 raise InputDataError(f"rows lack feature(s) {missing} of deployment "
                                      f"{deployment_id}")
-        extra = None if all(r.additional_data is None for r in body.rows) else \
-            pd.DataFrame.from_records([r.additional_data or {} for r in body.rows])
-        record = Record(
-            deployment_id, None, None, time.time(), body.request_ms, body.batch_id,
-            [r.sample_id for r in body.rows], frame, [r.prediction for r in body.rows],
-            None if any(r.probability is None for r in body.rows)
-            else [r.probability for r in body.rows],
-            row_ts=[_epoch(r.timestamp) for r in body.rows], additional=extra)
-        outcome = await asyncio.wrap_future(server.committer.submit(record))
+        outcome = await asyncio.wrap_future(server.committer.submit(
+            logs.record(deployment_id, time.time())))
         result = outcome.result
         if result is None:
-            return {"rows": len(body.rows), "warnings": None, "batch_id": body.batch_id,
-                    "secondary_missing": {}, "stored": "spooled"}
-        alone = result.rows == len(body.rows)
-        return {"rows": len(body.rows), "warnings": result.warnings if alone else None,
-                "batch_id": result.batch_id,
-                "secondary_missing": dict(result.secondary_missing) if alone else {},
-                "stored": "stored"}
+            answer = {"rows": logs.rows, "warnings": None, "batch_id": logs.batch_id,
+                      "secondary_missing": {}, "stored": "spooled"}
+        else:
+            alone = result.rows == logs.rows
+            answer = {"rows": logs.rows, "warnings": result.warnings if alone else None,
+                      "batch_id": result.batch_id,
+                      "secondary_missing": dict(result.secondary_missing) if alone else {},
+                      "stored": "stored"}
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     @app.post("/deployments/{deployment_id}/serviceStats", tags=["ingest"],
               dependencies=[authorize(Scope.INGEST)])

@@ -58,7 +58,9 @@ class Record:
 
     `ts` is the request's time; `row_ts` one timestamp per row when the client gave them
     (predictionLogs). `request_ms` None: the request's time is unknown. `version` None: the
-    deployment's current model version when stored (requests not served here)."""
+    deployment's current model version when stored (requests not served here). `frame` and
+    `additional` are DataFrames, or columns (name → one value per row; predictionLogs: no
+    DataFrame per request, one per stored run)."""
 
     deployment_id: str
     version: int | None
@@ -67,15 +69,17 @@ class Record:
     request_ms: float | None
     batch_id: str | None = None
     sample_ids: list[str] | None = None
-    frame: pd.DataFrame | None = None
+    frame: pd.DataFrame | dict[str, list[Any]] | None = None
     predictions: Any = None
     probabilities: Any = None
     row_ts: list[Any] | None = None
-    additional: pd.DataFrame | None = None
+    additional: pd.DataFrame | dict[str, list[Any]] | None = None
 
     @property
     def rows(self) -> int:
-        return 0 if self.frame is None else len(self.frame)
+        if self.frame is None:
+            return 0
+        return len(self.sample_ids) if self.sample_ids is not None else len(self.frame)
 
     @property
     def kind(self) -> str:
@@ -255,7 +259,8 @@ def _store(run: list[Record], url: str | None) -> IngestResult | None:
         return None
     if len(run) == 1:
         return deployment.log_batch(
-            head.sample_ids, head.row_ts or [head.ts] * head.rows, head.frame,
+            head.sample_ids, head.row_ts if head.row_ts is not None else [head.ts] * head.rows,
+            head.frame,
             head.predictions, head.probabilities, head.batch_id, request_ms=head.request_ms,
             additional_data=head.additional)
     probabilities = None
@@ -263,13 +268,23 @@ def _store(run: list[Record], url: str | None) -> IngestResult | None:
         probabilities = np.concatenate([np.asarray(r.probabilities) for r in run])
     additional = None
     if head.additional is not None:
-        additional = pd.concat([r.additional for r in run], ignore_index=True)
+        additional = _concat([r.additional for r in run])
     return deployment.log_batch(
         [s for r in run for s in r.sample_ids or ()],
-        [t for r in run for t in (r.row_ts or [r.ts])],
-        pd.concat([r.frame for r in run], ignore_index=True),
+        [t for r in run for t in (r.row_ts if r.row_ts is not None else [r.ts])],
+        _concat([r.frame for r in run]),
         [p for r in run for p in r.predictions], probabilities, head.batch_id,
         request_ms=[r.request_ms for r in run], additional_data=additional)
+
+
+def _concat(parts: list[Any]) -> pd.DataFrame | dict[str, list[Any]]:
+    """The rows of several records' frames (DataFrames or columns) as one."""
+    if all(isinstance(p, dict) for p in parts):
+        names = list(dict.fromkeys(name for p in parts for name in p))
+        if all(len(p) == len(names) for p in parts):  # the same columns: join the lists
+            return {name: [v for p in parts for v in p[name]] for name in names}
+    return pd.concat([p if isinstance(p, pd.DataFrame) else pd.DataFrame(p) for p in parts],
+                     ignore_index=True)
 
 
 def _log_stats(deployment: Deployment, record: Record) -> None:
