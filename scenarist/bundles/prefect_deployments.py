@@ -1,5 +1,5 @@
-"""The Prefect deployments of a release: one per scenario trigger, all running the one
-scenarist flow from the release's project folder.
+"""The Prefect deployments of a release: one per scenario trigger running the scenarist flow
+from the release's project folder, plus one poller per polling trigger.
 
     plans = plan_deployments(project, workspace, version)    # pure: what should exist
     sync_deployments(plans, workspace, project.project)       # create/update them; delete the
@@ -12,12 +12,21 @@ parameters {project, scenario, variables, trigger}, the workspace's work pool, a
 `scenarist`, `workspace:<name>`, `project:<name>`, `bundle:<version>`. A deployment's name is
 `<workspace>.<project>.<scenario>.<trigger>` (slugs), stable across versions, so an update
 replaces it (and its schedules) rather than adding one.
+
+Trigger types (`scenarist.triggers`): a `cron` / `interval_seconds` trigger is the scenario
+deployment's schedule. A polling trigger (`dataset_changed`, `sql_changed`, `labels_ready`,
+`python`) gets an unscheduled scenario deployment (what a change starts) and a poller
+`<…>.<trigger>.poll`: the `scenarist-trigger` flow (`scenarist.triggers.flow.trigger_flow`)
+scheduled every `every`, parameters {project, scenario, trigger, deployment}. An `event` trigger
+gets an unscheduled scenario deployment with a Prefect automation (a DeploymentEventTrigger:
+`match` is the expected event, `where` / `related` the resource filters) that runs it. A scenario
+with `auto_triggers: false` gets its deployments paused and its automations disabled.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,9 +34,12 @@ from typing import Any
 from scenarist.bundles.workspace import WorkspaceConfig
 from scenarist.errors import BundleError
 from scenarist.project.config import Project, TriggerSpec
+from scenarist.triggers.specs import trigger_name
 
 FLOW_NAME = "scenarist-scenario"
 ENTRYPOINT = "scenarist.flows.scenario.scenario_flow"
+POLL_FLOW_NAME = "scenarist-trigger"
+POLL_ENTRYPOINT = "scenarist.triggers.flow.trigger_flow"
 
 
 @dataclass(frozen=True)
@@ -43,11 +55,10 @@ class DeploymentPlan:
     tags: tuple[str, ...]
     work_pool: str
     parameters: dict[str, Any] = field(default_factory=dict)
-
-
-def trigger_name(trigger: TriggerSpec, position: int) -> str:
-    """The trigger's `name`, else `trigger-<n>` (1-based position in the scenario)."""
-    return trigger.name or f"trigger-{position + 1}"
+    flow: str = FLOW_NAME
+    entrypoint: str = ENTRYPOINT
+    scheduled: bool = True  # False: started by a poller or an automation, never on a schedule
+    paused: bool = False  # the scenario says auto_triggers: false
 
 
 def deployment_name(workspace: str, project: str, scenario: str, trigger: str) -> str:
@@ -67,7 +78,7 @@ def plan_deployments(project: Project, workspace: WorkspaceConfig, version: str,
     for scenario, spec in project.scenarios.items():
         for position, trigger in enumerate(spec.triggers):
             name = trigger_name(trigger, position)
-            plans.append(DeploymentPlan(
+            plan = DeploymentPlan(
                 name=deployment_name(workspace.name, project.project, scenario, name),
                 scenario=scenario,
                 trigger=name,
@@ -78,7 +89,16 @@ def plan_deployments(project: Project, workspace: WorkspaceConfig, version: str,
                 work_pool=workspace.work_pool,
                 parameters={"project": str(project_path), "scenario": scenario,
                             "variables": {}, "trigger": name},
-            ))
+                scheduled=trigger.kind in ("cron", "interval_seconds"),
+                paused=not spec.auto_triggers,
+            )
+            plans.append(plan)
+            if trigger.polling is not None:
+                plans.append(replace(
+                    plan, name=f"{plan.name}.poll", flow=POLL_FLOW_NAME,
+                    entrypoint=POLL_ENTRYPOINT, scheduled=True,
+                    parameters={"project": str(project_path), "scenario": scenario,
+                                "trigger": name, "deployment": f"{FLOW_NAME}/{plan.name}"}))
     return plans
 
 
@@ -102,38 +122,76 @@ def check_work_pool(name: str) -> None:
 def sync_deployments(plans: list[DeploymentPlan], workspace: str, project: str) -> list[str]:
     """Create or update every plan; delete the workspace's other Prefect deployments of the
     project (scenarios or triggers the release does not have). Returns the names kept."""
-    from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.utilities.callables import parameter_schema_from_entrypoint
 
-    # read from the flow's source, not imported: flows (whose bundle step deploys releases)
+    # read from the flows' source, not imported: flows (whose bundle step deploys releases)
     # sit above bundles, and a lower layer never imports a higher one
-    schema = parameter_schema_from_entrypoint(ENTRYPOINT).model_dump_for_openapi()
+    schemas = {entrypoint: parameter_schema_from_entrypoint(entrypoint).model_dump_for_openapi()
+               for entrypoint in {plan.entrypoint for plan in plans}}
     with _client() as client:
-        flow_id = client.create_flow_from_name(FLOW_NAME)
+        flow_ids = {flow: client.create_flow_from_name(flow) for flow in {p.flow for p in plans}}
         for plan in plans:
-            client.create_deployment(
-                flow_id=flow_id,
+            deployment_id = client.create_deployment(
+                flow_id=flow_ids[plan.flow],
                 name=plan.name,
                 version=plan.version,
-                description=f"Scenario {plan.scenario!r} of {project}, trigger {plan.trigger!r}, "
-                            f"release {plan.version} of workspace {workspace!r} (scenarist).",
-                schedules=[DeploymentScheduleCreate(schedule=_schedule(plan.trigger_spec),
-                                                    active=True)],
+                description=_description(plan, project, workspace),
+                schedules=_schedules(plan),
+                paused=plan.paused,
                 parameters=plan.parameters,
                 work_pool_name=plan.work_pool,
                 tags=list(plan.tags),
-                entrypoint=ENTRYPOINT,
+                entrypoint=plan.entrypoint,
                 path=str(plan.project_path),
                 pull_steps=[{"prefect.deployments.steps.set_working_directory": {
                     "directory": str(plan.project_path)}}],
-                parameter_openapi_schema=schema,
+                parameter_openapi_schema=schemas[plan.entrypoint],
                 enforce_parameter_schema=True,
             )
+            if plan.flow == FLOW_NAME:
+                _sync_automation(client, deployment_id, plan)
         keep = {plan.name for plan in plans}
         for deployment in _existing(client, workspace, project):
             if deployment.name not in keep:
+                client.delete_resource_owned_automations(f"prefect.deployment.{deployment.id}")
                 client.delete_deployment(deployment.id)
     return sorted(keep)
+
+
+def _description(plan: DeploymentPlan, project: str, workspace: str) -> str:
+    what = (f"Polls trigger {plan.trigger!r} of scenario {plan.scenario!r}"
+            if plan.flow == POLL_FLOW_NAME
+            else f"Scenario {plan.scenario!r} of {project}, trigger {plan.trigger!r}")
+    return f"{what}, release {plan.version} of workspace {workspace!r} (scenarist)."
+
+
+def _schedules(plan: DeploymentPlan) -> list[Any]:
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+
+    if not plan.scheduled:
+        return []
+    return [DeploymentScheduleCreate(schedule=_schedule(plan.trigger_spec), active=True)]
+
+
+def _sync_automation(client, deployment_id, plan: DeploymentPlan) -> None:
+    """The Prefect automation of an `event` trigger (replacing the deployment's own ones)."""
+    from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+
+    client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
+    event = plan.trigger_spec.event
+    if event is None:
+        return
+    trigger = DeploymentEventTrigger(
+        name=f"{plan.name} (scenarist event trigger)",
+        description=f"Runs scenario {plan.scenario!r} when {event.match!r} is seen.",
+        enabled=not plan.paused,
+        expect={event.match},
+        match=dict(event.where),
+        match_related=dict(event.related) if event.related else {},
+        parameters={**plan.parameters, "variables": dict(event.variables)},
+    )
+    trigger.set_deployment_id(deployment_id)
+    client.create_automation(trigger.as_automation())
 
 
 def read_deployments(workspace: str, project: str) -> list[Any]:
@@ -154,8 +212,10 @@ def _schedule(trigger: TriggerSpec):
 
     if trigger.cron is not None:
         return CronSchedule(cron=trigger.cron, timezone=trigger.timezone or "UTC")
-    assert trigger.interval_seconds is not None
-    return IntervalSchedule(interval=timedelta(seconds=trigger.interval_seconds),
+    polling = trigger.polling
+    seconds = polling.seconds if polling is not None else trigger.interval_seconds
+    assert seconds is not None
+    return IntervalSchedule(interval=timedelta(seconds=seconds),
                             timezone=trigger.timezone or "UTC")
 
 
