@@ -373,9 +373,10 @@ class TriggerSpec(BaseModel):
     def _one_schedule(self) -> TriggerSpec:
         given = [kind for kind in TRIGGER_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
-            kinds = ", ".join(f"`{k}`" for k in TRIGGER_KINDS)
+            others = ", ".join(f"`{k}`" for k in TRIGGER_KINDS[2:])
             got = f"got {', '.join(given)}" if given else "got none"
-            raise ValueError(f"a trigger needs exactly one of {kinds}; {got}")
+            raise ValueError(f"a trigger needs exactly one of `cron` and `interval_seconds` "
+                             f"(schedules) or of {others}; {got}")
         if self.cron is not None:
             _check_cron(self.cron)
         if self.timezone is not None and self.kind not in ("cron", "interval_seconds"):

@@ -73,7 +73,7 @@ BAD = {
     "missing function": ("{python: {function: 'mytriggers:fire', every: 1m}}",
                          r"triggers\[0\]\.python\.function.*mytriggers"),
     "two kinds": ("{cron: '0 * * * *', dataset_changed: {dataset: transactions_batch, "
-                  "every: 5m}}", r"a trigger needs exactly one of .*got cron, dataset_changed"),
+                  "every: 5m}}", r"a trigger needs exactly one of .*; got cron, dataset_changed"),
 }
 
 
