@@ -100,6 +100,26 @@ def test_what_if_matches_the_backtest_of_the_edited_bounds(client, console_site)
     assert wrong.status_code == 200 and "is not a number" in wrong.text
 
 
+def test_a_long_what_if_lists_the_evaluations_that_change_and_links_to_all(client, console_site,
+                                                                          monkeypatch):
+    from scenarist.console.pages import checks
+
+    asked = {"whatif": "1", "soft_max": "0.0001", "hard_max": ""}
+    every = client.get(f"/checks/{quote(CHECK)}", params=asked).text
+    table = every.split('id="whatif-outcomes"')[1].split("</table>")[0]
+    total, changed = table.count("<tr") - 1, table.count("class=highlight")
+    assert 0 < changed < total  # the demo's history: some outcomes change, some do not
+    assert f"Outcomes over {total} evaluation(s): {changed} change" in every
+
+    monkeypatch.setattr(checks, "WHATIF_SHOWN", changed)  # a history longer than the page
+    page = client.get(f"/checks/{quote(CHECK)}", params=asked).text
+    listed = page.split('id="whatif-outcomes"')[1].split("</table>")[0]
+    assert listed.count("<tr") - 1 == changed == listed.count("class=highlight")
+    assert f"list all {total}</a>" in page and "all_rows=true" in page
+    again = client.get(f"/checks/{quote(CHECK)}", params={**asked, "all_rows": "true"}).text
+    assert again.split('id="whatif-outcomes"')[1].split("</table>")[0] == table
+
+
 def test_user_controlled_names_are_escaped(client):
     for path in (f"/stores/{API_STORE}/evaluations/{quote('week 2')}",
                  f"/stores/{API_STORE}?chosen=1&add={quote('feature_drift[' + XSS + ']')}"):

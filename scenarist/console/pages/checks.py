@@ -22,6 +22,7 @@ router = APIRouter()
 
 BOUNDS = ("hard_min", "soft_min", "soft_max", "hard_max")
 HISTORY_SHOWN = 200
+WHATIF_SHOWN = 200  # above this many replayed outcomes the table lists the changed ones only
 
 
 @router.get("/checks")
@@ -41,7 +42,7 @@ def check_list(request: Request):
 
 
 @router.get("/checks/{check}")
-def check_page(request: Request, check: str):
+def check_page(request: Request, check: str, all_rows: bool = False):
     from scenarist.operations.backtesting import compare, now_and_what_if
 
     project = access.project_of(request)
@@ -58,7 +59,10 @@ def check_page(request: Request, check: str):
             bounds = {b: _number(b, text) for b, text in asked.items()}
             now, then = now_and_what_if(project, check, bounds)  # one read of the history
             rows, _ = compare(now, then)
-            answer = {"rows": rows.to_dict("records"), "counts_now": _counts(now),
+            changed = rows[rows["changed"]]
+            shown = rows if all_rows or len(rows) <= WHATIF_SHOWN else changed.head(WHATIF_SHOWN)
+            answer = {"rows": shown.to_dict("records"), "total": len(rows),
+                      "changed": len(changed), "counts_now": _counts(now),
                       "counts": _counts(then), "months": _months(then),
                       "months_now": _months(now)}
         except (ValueError, ScenaristError) as exc:
