@@ -144,7 +144,8 @@ def emit_alert(record: Any, *, sent: bool, error: str | None = None, note: str |
                will_retry: bool = False) -> bool:
     """`scenarist.alert.sent` or `scenarist.alert.failed` for one delivery attempt of outbox
     message `record` (an `OutboxRecord`); `will_retry`: the failure was temporary and the
-    message is pending again."""
+    message is pending again (label `scenarist.will_retry`, so a trigger can match only the
+    failures given up on)."""
     related = [_role(_scenario_resource(record.project, record.scenario), "scenario")]
     if record.run_id:
         related.append({"prefect.resource.id": f"prefect.flow-run.{record.run_id}",
@@ -157,6 +158,7 @@ def emit_alert(record: Any, *, sent: bool, error: str | None = None, note: str |
         f"{PREFIX}.scenario": record.scenario,
         f"{PREFIX}.reporter": record.reporter,
         f"{PREFIX}.channel": record.type,
+        f"{PREFIX}.will_retry": None if sent else str(will_retry).lower(),  # for a trigger
     }, {
         "project": record.project, "scenario": record.scenario, "reporter": record.reporter,
         "channel": record.type, "message_id": record.id, "delivery_id": record.delivery_id,

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from events_helpers import WARNING_CHECK, closed_port, make_project
 from prefect import get_client
 from prefect.automations import Automation
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.events.actions import RunDeployment
 from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.settings import PREFECT_API_URL
 
 from scenarist.checks.outcome import StepOutcome
@@ -113,3 +117,35 @@ def test_a_warning_check_event_runs_the_retrain_deployment(served, example_proje
           f"{runs[0].state.name} after {time.perf_counter() - started:.1f} s; "
           f"load {os.getloadavg()}")
     assert runs[0].state.is_completed(), runs[0].state
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_example(kind: str) -> str:
+    """The ```kind block of README's "data_drift ERROR → retrain" example holding a trigger."""
+    section = README.read_text().split("### Example: data_drift ERROR")[1].split("\n## ")[0]
+    blocks = re.findall(rf"```{kind}\n(.*?)```", section, flags=re.S)
+    return next(b for b in blocks if "scenarist.check.error" in b)
+
+
+def test_the_readme_drift_to_retrain_example_creates_its_automation(served):
+    deployment_id = _deployment_id()
+    exec(compile(_readme_example("python"), "README.md", "exec"), {"__name__": "readme"})
+
+    async def created():
+        async with get_client() as client:
+            (found,) = await client.read_automations_by_name("data_drift ERROR → retrain")
+            await client.delete_automation(found.id)  # no test's ERROR may start it later
+            return found
+
+    automation = asyncio.run(created())
+    assert automation.trigger.expect == {"scenarist.check.error"}
+    assert automation.trigger.match.root["scenarist.metric"] == "data_drift"
+    assert automation.actions[0].deployment_id == deployment_id
+
+    (trigger,) = yaml.safe_load(_readme_example("yaml"))["deployments"][0]["triggers"]
+    validated = DeploymentEventTrigger.model_validate(trigger)  # prefect.yaml's trigger schema
+    assert validated.expect == automation.trigger.expect
+    assert validated.match == automation.trigger.match
+    assert validated.parameters == automation.actions[0].parameters

@@ -96,6 +96,8 @@ def test_alert_deliveries_emit_sent_and_failed(ran):
         "scenarist.alert.failed", "webhook")
     assert failed.resource.id == f"scenarist.reporter.{name}.Checks.Hook"
     assert failed.payload["attempt"] == 1 and failed.payload["will_retry"] is False
+    assert failed.resource.get("scenarist.will_retry") == "false"  # given up: one attempt
+    assert "scenarist.will_retry" not in sent.resource.root
     assert failed.payload["delivery_id"] and failed.payload["error"]
     assert failed.payload["run_id"] == result.run_id
 
