@@ -7,6 +7,8 @@ server) emits `scenarist.alert.sent` and its webhook to a closed port `scenarist
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -14,10 +16,15 @@ from events_helpers import OK_CHECK, STORE, WARNING_CHECK, make_project, wait_fo
 from prefect.events.filters import EventRelatedFilter, EventResourceFilter
 from typer.testing import CliRunner
 
+from scenarist import events
 from scenarist.cli import app
 from scenarist.demo.smtp_sink import SmtpSink
 from scenarist.flows.scenario import run_scenario
+from scenarist.metrics.evaluation import ComputedEvaluation
+from scenarist.metrics.values import MetricValue
+from scenarist.operations.build import open_store
 from scenarist.operations.checking import check_history, store_engine
+from scenarist.operations.revisions import revise_verdicts
 from scenarist.project.config import load_project
 
 
@@ -113,3 +120,43 @@ def test_checks_run_outside_a_scenario_emits_too(ran):
     events = wait_for_events("scenarist.check.warning", before + 1, resource=resource)
     assert len(events) == before + 1
     assert sorted(e.payload["run_id"] is None for e in events)[-1] is True
+
+
+def test_a_revised_verdict_emits_its_change(ran):
+    """Labels arrived: the evaluation's revision brings data_drift under the bound, and the
+    check's verdict WARNING → OK is emitted as `scenarist.verdict.revised`."""
+    folder, name, _, _ = ran
+    project = load_project(folder)
+    revised = open_store(project, STORE).record(
+        "2017Q4", ComputedEvaluation([MetricValue("data_drift", 0.30),
+                                      MetricValue("auc", 0.80)], 100, 100),
+        model="fraud_model", revision="labels arrived")
+    report = revise_verdicts(project, STORE, revised, deliver=False)
+    assert [(v.check, v.before, v.after) for v in report.verdicts] == [
+        (WARNING_CHECK, "WARNING", "OK")]
+
+    (event,) = wait_for_events("scenarist.verdict.revised", 1, resource=EventResourceFilter(
+        id=[f"scenarist.check.{name}.{STORE}.{WARNING_CHECK}"]))
+    assert {k: event.resource.get(k) for k in (
+        "scenarist.outcome", "scenarist.previous_outcome", "scenarist.evaluation")} == {
+        "scenarist.outcome": "OK", "scenarist.previous_outcome": "WARNING",
+        "scenarist.evaluation": "2017Q4"}
+    assert {k: event.payload[k] for k in ("before", "after", "value_before", "value_after",
+                                          "revision", "reason")} == {
+        "before": "WARNING", "after": "OK", "value_before": 0.49, "value_after": 0.30,
+        "revision": report.revision, "reason": "labels arrived"}
+
+
+def test_emitting_never_raises_and_outside_a_run_needs_a_server(prefect_api, caplog):
+    too_big = events.emit("scenarist.test.too_big", {"prefect.resource.id": "scenarist.test"},
+                          {"blob": "x" * 3_000_000})  # over Prefect's maximum event size
+    assert too_big is False
+    assert "could not emit Prefect event scenarist.test.too_big" in caplog.text
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    probe = ("import sys, scenarist.events as e; "
+             "print(e.emit('scenarist.test', {'prefect.resource.id': 'x'}, {}), "
+             "'prefect' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert shown == ["False", "False"]  # a CLI command without a server: no Prefect import
