@@ -12,6 +12,7 @@ Conditions, set_variables expressions and reporter templates all read `RunContex
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ def log_hint(run_id: str, project: object | None = None) -> str:
     return f"run `scenarist scenarios log {run_id}{option}`"
 
 
+@functools.lru_cache(maxsize=1024)  # backtests ask once per step per replayed evaluation
 def step_variable(step_name: str) -> str:
     """`stepOutcome_<Step_Name>`: the variable holding a step's outcome."""
     return "stepOutcome_" + re.sub(r"\s+", "_", step_name.strip())

@@ -247,6 +247,7 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
             outcome = StepOutcome(variables["outcome"])
             found = hygiene.outcomes_of(results)
             when = evaluation_time(evaluation)
+            month = when.strftime("%Y-%m")
             other_failure = outcome > StepOutcome.from_checks(found.values())
             for reporter in live:
                 assessment = hygiene.assess(states[reporter.name], found,
@@ -262,7 +263,7 @@ def replay_alerts(project: Project, checks: Mapping[str, AnyCheckSpec],
                 states[reporter.name] = {**states[reporter.name], **decision.states}
                 base = {"scenario": scenario, "reporter": reporter.name,
                         "evaluation": evaluation.label, "time": when,
-                        "month": when.strftime("%Y-%m")}
+                        "month": month}
                 if decision.alert:
                     flagged = [hygiene.key_label(hygiene.check_key(c))
                                for c in seen["checks"] if c["outcome"] != "OK"]
