@@ -10,14 +10,14 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from events_helpers import OK_CHECK, STORE, WARNING_CHECK, make_project, wait_for_events
 from prefect.events.filters import EventRelatedFilter, EventResourceFilter
-from typer.testing import CliRunner
+from prefect.settings import PREFECT_API_URL
 
 from scenarist import events
-from scenarist.cli import app
 from scenarist.demo.smtp_sink import SmtpSink
 from scenarist.flows.scenario import run_scenario
 from scenarist.metrics.evaluation import ComputedEvaluation
@@ -110,12 +110,17 @@ def test_alert_deliveries_emit_sent_and_failed(ran):
 
 
 def test_checks_run_outside_a_scenario_emits_too(ran):
+    """`scenarist checks run` in a process of its own: Prefect is not loaded, PREFECT_API_URL
+    names the server, so the result is emitted (and flushed before the command exits)."""
     folder, name, _, _ = ran
     resource = EventResourceFilter(id=[f"scenarist.check.{name}.{STORE}.{WARNING_CHECK}"])
     before = len(wait_for_events("scenarist.check.warning", 1, resource=resource))
 
-    outcome = CliRunner().invoke(app, ["checks", "run", STORE, WARNING_CHECK, "-p", str(folder)])
-    assert outcome.exit_code == 1, outcome.output  # WARNING
+    command = [str(Path(sys.executable).with_name("scenarist")), "checks", "run", STORE,
+               WARNING_CHECK, "-p", str(folder)]
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    outcome = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert outcome.returncode == 1, outcome.stdout + outcome.stderr  # WARNING
 
     events = wait_for_events("scenarist.check.warning", before + 1, resource=resource)
     assert len(events) == before + 1
