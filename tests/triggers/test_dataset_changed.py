@@ -71,18 +71,32 @@ def test_a_new_file_starts_one_run_with_the_variables_of_its_name(prefect_api, w
     assert states["quarter=2017Q4"].last_change == "started" and states["quarter=2017Q4"].runs == 2
 
 
-def test_a_paused_scenario_starts_nothing_and_resume_does(prefect_api, watched):
+def test_a_paused_scenario_starts_nothing_and_resume_does(prefect_api, watched, wide_console):
+    from typer.testing import CliRunner
+
+    from scenarist.cli import app
+    from scenarist.flows.scenario import run_scenario
+
     project, data = watched
+    runner = CliRunner()
     triggers.poll(project, SCENARIO)  # baseline
-    triggers.pause(project, SCENARIO)
+    paused = runner.invoke(app, ["scenarios", "pause", SCENARIO, "-p", str(project)])
+    assert paused.exit_code == 0 and f"scenario {SCENARIO}: paused" in paused.output
+    listed = runner.invoke(app, ["scenarios", "list", "-p", str(project)]).output
+    assert "dataset_changed transactions_batch (every 5m)" in listed
+    assert [line.split("│")[4].strip() for line in listed.splitlines()
+            if SCENARIO in line] == ["paused"]
     (project / "data" / "transactions_2017Q4.parquet").write_bytes(data)
     assert {r.action for r in triggers.poll(project, SCENARIO)} == {"paused"}
     assert runs_of(project, SCENARIO).empty
     assert triggers.scenario_status(load_project(project))[SCENARIO] == "paused"
+    assert run_scenario(project, SCENARIO).outcome == "SUCCESS"  # by hand: still runs
 
     triggers.resume(project, SCENARIO)
     assert actions(triggers.poll(project, SCENARIO)) == [("quarter=2017Q4", "started")]
-    assert len(runs_of(project, SCENARIO)) == 1
+    assert len(runs_of(project, SCENARIO)) == 2
+    assert list(runs_of(project, SCENARIO)["trigger"].fillna("by hand")) == [
+        "new batch", "by hand"]
 
 
 def test_auto_triggers_false_pauses_and_cannot_be_resumed_by_command(project_copy):
