@@ -158,19 +158,15 @@ def _query(project: Project, connection: str, query: str) -> list[list[Any]]:
 
 
 def _labels(project: Project, spec: LabelsReady) -> list[Observation]:
-    from datetime import datetime, timezone
-
-    from scenarist.deployments.durations import parse_duration
-
     deployment = labels_deployment(project, spec.deployment)
-    end = None
-    start = None
+    start = end = None  # the deployments' default window: the last 7 days
     if spec.window:
-        now = datetime.now(timezone.utc)
-        end = now.replace(minute=0, second=0, microsecond=0)
-        from datetime import timedelta
+        from datetime import datetime, timedelta, timezone
 
-        end += timedelta(hours=1)
+        from scenarist.deployments.durations import parse_duration
+
+        now = datetime.now(timezone.utc)
+        end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         start = end - parse_duration(spec.window)
     readiness = deployment.get_label_readiness(start, end)
     ready = readiness.ready or (
