@@ -27,6 +27,7 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 _EVERY = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _FUNCTION_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_ISO_DURATION = re.compile(r"^P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 MIN_EVERY_SECONDS = 5
 
 
@@ -89,6 +90,13 @@ class LabelsReady(_Polling):
     window: str | None = Field(
         None, description='The window looked at, ending now: an ISO duration such as "P7D" '
         "(default: the deployments' default, 7 days).")
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None and not _ISO_DURATION.match(value.strip().upper()):
+            raise ValueError(f"window {value!r} is not an ISO 8601 duration such as P7D or PT6H")
+        return value
 
 
 class PythonTrigger(_Polling):
