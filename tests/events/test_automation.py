@@ -117,6 +117,13 @@ def test_a_warning_check_event_runs_the_retrain_deployment(served, example_proje
           f"{runs[0].state.name} after {time.perf_counter() - started:.1f} s; "
           f"load {os.getloadavg()}")
     assert runs[0].state.is_completed(), runs[0].state
+    assert len(_runs_of(deployment_id)) == 1  # one event, one run
+
+    async def delete():  # the session's server outlives this module
+        async with get_client() as client:
+            await client.delete_automation(automation.id)
+
+    asyncio.run(delete())
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"
