@@ -63,11 +63,18 @@ def serve(
     compact_every: Annotated[float, typer.Option(help="Seconds between background compactions "
                                                  "of closed hours' feature files (0: off).")
                              ] = 300.0,
+    workers: Annotated[int, typer.Option(help="Worker processes on the one port (uvicorn); "
+                                         "each spools to its own SPOOL_DIR/worker-K and "
+                                         "/health answers for the worker reached.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request (uvicorn's "
+                                            "access log; off: it costs ingest throughput).")
+                          ] = False,
     url: UrlOption = None,
     project: StoreProjectOption = None,
 ) -> None:
     """Serve predictions with monitoring, and the ingest API of deployments (docs at /docs)."""
     import sys
+    from pathlib import Path
 
     import uvicorn
 
@@ -79,14 +86,27 @@ def serve(
             raise CommandLineError(f"--model {pair!r} is not DEPLOYMENT_ID=path.joblib")
     if ingest not in ("commit", "spool"):
         raise CommandLineError(f"--ingest {ingest!r}: use commit or spool")
-    app_ = create_app(store_url(url, project), ServerOptions(
+    if workers < 1:
+        raise CommandLineError(f"--workers {workers}: give 1 or more")
+    options = ServerOptions(
         monitoring=monitoring, queue_capacity=queue_capacity, flush_seconds=flush_seconds,
         max_body_bytes=int(max_body_mb * 2**20),
         spool_dir=spool_dir or f".scenarist/spool/{host}-{port}",
         spool_max_bytes=int(spool_max_mb * 2**20), compact_every_s=compact_every or None,
-        ingest=ingest))  # type: ignore[arg-type]
+        ingest=ingest, workers=workers)  # type: ignore[arg-type]
     sys.setswitchinterval(switch_interval_ms / 1000)  # default 5 ms: requests would wait that
     #                                                   long behind a monitoring flush
+    if workers > 1:  # each worker builds the app itself (workers.py); models checked there
+        from scenarist.server.workers import ServeConfig, run_workers
+
+        err.print(f"serving with {workers} worker processes; spools under "
+                  f"{escape(options.spool_dir or '')}/worker-K", highlight=False)
+        run_workers(ServeConfig(store_url(url, project), options.model_dump(), [
+            (d.strip(), str(Path(p.strip()).resolve())) for d, _, p in pairs],
+            str(project) if project is not None else None, host, switch_interval_ms / 1000),
+            workers, port, access_log)
+        return
+    app_ = create_app(store_url(url, project), options)
     for deployment_id, _, path in pairs:
         served = app_.state.server.models.load(deployment_id.strip(), path.strip())
         err.print(f"serving deployment {served.deployment.id} ({escape(served.deployment.label)})"
@@ -97,7 +117,7 @@ def serve(
 
         app_.mount("/ui", create_console(project, deployments_url=store_url(url, project),
                                          require_key=not is_loopback(host)))
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    uvicorn.run(app_, host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command("create")

@@ -73,6 +73,7 @@ from scenarist.server.serving import (
     wrap,
 )
 from scenarist.server.spool import Spool
+from scenarist.server.workers import claim_spool
 from scenarist.server.writer import Record, Writer, transient
 
 BATCH_HEADER = "X-Scenarist-Monitoring-Batch-Id"
@@ -109,6 +110,8 @@ class ServerOptions(BaseModel):
                                                "refuses later are counted in /health).")
     compact_every_s: float | None = Field(None, gt=0, description="Compact closed hours' "
                                           "feature files in the background this often.")
+    workers: int = Field(1, ge=1, description="Worker processes of the server (more than 1: "
+                         "this one claims its own spool_dir/worker-K, workers.py).")
 
 
 class Server:
@@ -118,8 +121,13 @@ class Server:
         self.url = url
         self.options = options
         self.models = ServedModels(url)
-        self.spool = Spool(options.spool_dir or tempfile.mkdtemp(prefix="scenarist-spool-"),
-                           options.spool_max_bytes)
+        folder = options.spool_dir or tempfile.mkdtemp(prefix="scenarist-spool-")
+        self.worker = 0  # the worker number (workers.py); 0 compacts in the background
+        if options.workers > 1:
+            self.spool, self.worker = claim_spool(folder, options.workers,
+                                                  options.spool_max_bytes)
+        else:
+            self.spool = Spool(folder, options.spool_max_bytes)
         self.writer = Writer(url, self.models.lock, self.spool)
         self.committer = Committer(self.writer, spool_first=options.ingest == "spool")
         self.queue = MonitoringQueue(url, self.models.lock, capacity=options.queue_capacity,
@@ -157,7 +165,7 @@ class Server:
 
     def health(self) -> dict[str, Any]:
         age = self.spool.oldest_age()
-        return {"spooled": len(self.spool),
+        return {"spooled": len(self.spool), "worker": self.worker,
                 "oldest_spooled_age_s": None if age is None else round(age, 3),
                 "replayed": self.writer.replayed, "replay_failed": self.writer.replay_failed,
                 "last_store_error": self.writer.last_error}
@@ -183,7 +191,7 @@ def create_app(url: str | None = None, options: ServerOptions | None = None) -> 
         server.queue.start()
         refresher = asyncio.create_task(_refresh_settings(server))
         compaction = None
-        if server.options.compact_every_s:
+        if server.options.compact_every_s and server.worker == 0:
             from scenarist.deployments.compaction import run_in_background
 
             compaction = run_in_background(server.url, server.options.compact_every_s)[1]

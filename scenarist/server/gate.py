@@ -21,11 +21,13 @@ reads (the client may see a reset after the response).
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Header, HTTPException, Request, Response
+from fastapi import HTTPException, Request, Response
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scenarist.server.keys import ApiKey
@@ -33,13 +35,17 @@ from scenarist.server.keys import Scope as KeyScope
 from scenarist.server.rows import BadRequest, parse_json
 
 
-class Guard:
+class Guard(SecurityBase):
     """The API-key check of one route: `dependencies=[Depends(Guard(Scope.PREDICT, keys))]`,
-    with `keys(secret)` the verified key or None."""
+    with `keys(secret)` the verified key or None. A security scheme (HTTP bearer) in OpenAPI:
+    no header parameter for FastAPI to solve on every request."""
 
     def __init__(self, scope: KeyScope, keys: Callable[[str], ApiKey | None]):
         self.scope = scope
         self.keys = keys
+        self.model = HTTPBearerModel(bearerFormat="scenarist API key", description=(
+            "Authorization: Bearer <API key> (`scenarist keys create`)"))
+        self.scheme_name = "APIKey"
 
     def check(self, request: Request) -> ApiKey:
         """The request's key, allowed this scope on the path's deployment; else 401/403."""
@@ -62,9 +68,8 @@ class Guard:
                                 f"{deployment_id}")
         return key
 
-    async def __call__(self, request: Request,
-                       authorization: Annotated[str | None, Header()] = None) -> ApiKey:
-        # `authorization` only documents the header in OpenAPI; GuardedRoute checked it
+    async def __call__(self, request: Request) -> ApiKey:
+        # GuardedRoute checked the key before the body was read
         checked = getattr(request.state, "api_key", None)
         return checked if checked is not None else self.check(request)
 

@@ -107,19 +107,26 @@ class Spool:
         return entries[0] if entries else None
 
     def peek_many(self, most: int, max_bytes: int = 64 << 20) -> list[Entry]:
-        """The oldest pending entries of one deployment, up to `most` (and ~`max_bytes`)."""
+        """The oldest pending entries of one deployment, up to `most` (and ~`max_bytes`).
+        Read outside the lock (appends go on meanwhile): the bytes of pending entries never
+        change, and only the consumer that peeks retires them."""
         with self._lock:
-            entries: list[Entry] = []
-            position = self._consumed
-            self._log.seek(position)
+            start = self._consumed
+            chosen: list[tuple[str, float, int]] = []
             for deployment_id, spooled_at, end in self._pending[:most]:
-                if entries and (deployment_id != entries[0].deployment_id
-                                or end - self._consumed > max_bytes):
+                if chosen and (deployment_id != chosen[0][0] or end - start > max_bytes):
                     break
-                length, _crc, _at, name_length = _HEADER.unpack(self._log.read(_HEADER.size))
-                self._log.read(name_length)
-                entries.append(Entry(deployment_id, pickle.loads(self._log.read(length)),
-                                     spooled_at, end))
+                chosen.append((deployment_id, spooled_at, end))
+        if not chosen:
+            return []
+        blob = os.pread(self._log.fileno(), chosen[-1][2] - start, start)
+        entries, position = [], 0
+        for deployment_id, spooled_at, end in chosen:
+            length, _crc, _at, name_length = _HEADER.unpack_from(blob, position)
+            body = position + _HEADER.size + name_length
+            entries.append(Entry(deployment_id, pickle.loads(blob[body:body + length]),
+                                 spooled_at, end))
+            position = end - start
         return entries
 
     def consume(self, entry: Entry) -> None:
@@ -127,15 +134,18 @@ class Spool:
         with self._lock:
             if not any(end == entry.end for _, _, end in self._pending):
                 raise RuntimeError("spool entries must be consumed in order")
-            while self._pending and self._pending[0][2] <= entry.end:
-                deployment_id, _, _ = self._pending.pop(0)
+            done = next(i for i, (_, _, end) in enumerate(self._pending)
+                        if end == entry.end) + 1
+            for deployment_id, _, _ in self._pending[:done]:
                 self._by_deployment[deployment_id] -= 1
-            if self._pending:
-                self._write_offset(entry.end)
-            else:  # all consumed: start the log again (appends wait on the lock)
+            del self._pending[:done]
+            if not self._pending:  # all consumed: start the log again (appends wait)
                 self._log.truncate(0)
                 os.fsync(self._log.fileno())
                 self._write_offset(0)
+                return
+        # the offset is written by the one consumer, outside the lock: appends go on
+        self._write_offset(entry.end)
 
     def close(self) -> None:
         self._log.close()

@@ -11,8 +11,11 @@ be reached (StoreError, a database or OS error) spools the run, fsync'd, and the
 answer 200: it is durable. Any other error (rows that do not fit, an unknown deployment) is
 raised to the caller.
 
-The replay thread stores the oldest spooled run, then the next, in order; a failure to reach the
-store waits (0.5 s doubling to 30 s) and tries the same run again. Sample ids are the
+The replay thread stores the oldest spooled runs, in order, once the oldest is `gather_s` old (or
+1,000 are pending): under steady `--ingest spool` traffic each `log_batch` call (and each fsync
+retiring entries) then covers many requests instead of the few that arrived since the last one,
+which is what lets it keep up. A failure to reach the store waits (0.5 s doubling to 30 s) and
+tries the same runs again. Sample ids are the
 idempotency key: before a run is replayed, its records whose sample ids are already stored (the
 process died between the commit and retiring the entry) are skipped, so a record is never
 stored twice. Failed-request records carry no sample id and are counted at least once.
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 UNREACHABLE = (SQLAlchemyError, psycopg.Error, sqlite3.OperationalError, OSError)
 FIRST_WAIT, LONGEST_WAIT = 0.5, 30.0
 REPLAY_ENTRIES = 1_000  # spooled runs of one deployment replayed in one go
+GATHER_S = 0.2  # the replay waits until the oldest entry is this old (or 1,000 are pending)
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,10 @@ class Writer:
     """See the module docstring."""
 
     def __init__(self, url: str | None, lock_for: Callable[[str], threading.Lock],
-                 spool: Spool | None):
+                 spool: Spool | None, gather_s: float = GATHER_S):
         self.url = url
         self.spool = spool
+        self.gather_s = gather_s
         self._lock_for = lock_for
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -177,10 +182,16 @@ class Writer:
         assert self.spool is not None
         wait = FIRST_WAIT
         while not self._stop.is_set():
-            entries = self.spool.peek_many(REPLAY_ENTRIES)
-            if not entries:
+            age = self.spool.oldest_age()
+            if age is None:
                 self._wake.wait(1.0)
                 self._wake.clear()
+                continue
+            if age < self.gather_s and len(self.spool) < REPLAY_ENTRIES:
+                self._stop.wait(self.gather_s - age)  # let more arrive: one call stores them
+                continue
+            entries = self.spool.peek_many(REPLAY_ENTRIES)
+            if not entries:
                 continue
             entry = entries[-1]
             try:

@@ -7,6 +7,8 @@ httpx. One store per test module and backend keeps the suite fast. `start_serve`
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -82,17 +84,19 @@ def serve(url: str, deployments: dict[str, LoadedModel], **options) -> RunningSe
     return RunningServer(app).start()
 
 
-def start_serve(*args: str) -> tuple[subprocess.Popen, str]:
+def start_serve(*args: str, new_session: bool = False, timeout: float = 60
+                ) -> tuple[subprocess.Popen, str]:
     """`scenarist serve ARGS --port <free port>` as a process, once /health answers:
-    (process, base URL). The caller terminates it."""
+    (process, base URL). The caller terminates it. `new_session`: its own process group
+    (kill it with os.killpg, workers included)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "scenarist"), "serve", *args, "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if httpx.get(f"{base}/health").status_code == 200:
@@ -102,6 +106,8 @@ def start_serve(*args: str) -> tuple[subprocess.Popen, str]:
         if process.poll() is not None:
             raise RuntimeError(f"scenarist serve exited: {process.stdout.read().decode()}")
         if time.monotonic() > deadline:
+            if new_session:
+                os.killpg(process.pid, signal.SIGKILL)
             process.kill()
-            raise RuntimeError("scenarist serve did not start within 60 s")
+            raise RuntimeError(f"scenarist serve did not start within {timeout:g} s")
         time.sleep(0.1)
