@@ -1,21 +1,26 @@
 """What the polling triggers of a project have seen, and which scenarios are paused.
 
-    claim(engine, key, subject, fingerprint, variables)  -> seq, or None when already claimed
-    started(engine, key, seq, run_id)                     the run a claimed change started
-    last_fingerprint(engine, key, subject)                -> str | None
-    trigger_states(engine, project)                       -> list of rows (`triggers list`)
-    set_paused(engine, project, scenario, paused) / paused_scenarios(engine, project)
+    claim(engine, key, subject, fingerprint, variables, after=) -> seq, None when taken
+    started(engine, key, subject, seq, run_id)      the run a claimed change started
+    last_change(engine, key, subject)               -> (seq, fingerprint, status) | None
+    has_looked(engine, key)                         whether the trigger looked before
+    trigger_states(engine, project)                 -> rows (`scenarist triggers list`)
+    set_paused(engine, project, scenario, paused) / paused_states(engine, project)
 
 One row of `scenarist_trigger_changes` per change a trigger saw: (project, scenario, trigger,
 subject, seq) is unique, where `subject` is what was watched ("" for the dataset or query, the
 file's variables for a templated path) and `seq` follows the last row of that subject. A poller
 inserts the row *before* it starts the run (the claim): two pollers that saw the same change
 compute the same seq and only one insert succeeds, so one change never starts two runs; a
-poller that dies between the claim and the start leaves a row without `run_id` (shown by
-`triggers list`) rather than a second run. A fingerprint coming back after another (A → B → A)
-is a change again, which a unique fingerprint could not record. The first look at a subject
-records its fingerprint as the `baseline` (no run): a trigger starts runs for changes after it
-was switched on, not for data that was there before.
+poller that dies between the claim and the start leaves a row without `run_id` (status
+`claimed`, shown by `triggers list`) rather than a second run; a poller that starts runs
+through a Prefect deployment starts such a claim again with the claim as idempotency key, so
+Prefect returns the flow run of the first attempt if it was created. A fingerprint coming back
+after another (A → B → A) is a change again, which a unique fingerprint could not record. The
+first look at a subject of a `dataset_changed` or `sql_changed` trigger records what is there
+as `baseline` rows (no run) under a FIRST_LOOK row: a trigger starts runs for changes after it
+was switched on, not for data that was there before; a subject first seen later (a new file) is
+a change.
 """
 
 from __future__ import annotations
@@ -74,6 +79,9 @@ scenario_pauses = Table(
 )
 
 
+FIRST_LOOK = "(first look)"  # the subject of the row a trigger's first look records
+
+
 @dataclass(frozen=True)
 class TriggerKey:
     project: str
@@ -86,13 +94,21 @@ class TriggerKey:
                 t.c.trigger == self.trigger]
 
 
-def last_change(engine: Engine, key: TriggerKey, subject: str) -> tuple[int, str] | None:
-    """(seq, fingerprint) of the subject's last recorded change; None before the first look."""
+def has_looked(engine: Engine, key: TriggerKey) -> bool:
+    """Whether the trigger recorded anything yet (its first look records FIRST_LOOK)."""
+    with engine.connect() as conn:
+        return conn.execute(select(trigger_changes.c.id).where(*key.where()).limit(1)
+                            ).first() is not None
+
+
+def last_change(engine: Engine, key: TriggerKey, subject: str) -> tuple[int, str, str] | None:
+    """(seq, fingerprint, status) of the subject's last recorded change; None when the subject
+    was never seen."""
     t = trigger_changes
     with engine.connect() as conn:
-        row = conn.execute(select(t.c.seq, t.c.fingerprint).where(
+        row = conn.execute(select(t.c.seq, t.c.fingerprint, t.c.status).where(
             *key.where(), t.c.subject == subject).order_by(t.c.seq.desc()).limit(1)).first()
-    return (row.seq, row.fingerprint) if row else None
+    return (row.seq, row.fingerprint, row.status) if row else None
 
 
 def claim(engine: Engine, key: TriggerKey, subject: str, fingerprint: str,

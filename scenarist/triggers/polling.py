@@ -9,11 +9,13 @@ differs from the last recorded one (or was never seen) is claimed in the store
 poller whose claim succeeded starts the run, with the observation's variables and `trigger` =
 the trigger's name: through the scenario's Prefect deployment (`deployment`, a
 "flow/deployment" name; `run_deployment` with an idempotency key made of the claim) when given,
-else in this process (`run_scenario`). The first look of a `dataset_changed` or `sql_changed`
-trigger records a baseline of what is there and starts nothing; a file appearing later is a
-change.
-A paused scenario (`auto_triggers: false`, or `scenarist scenarios pause`) is not looked at, so
-a change made while it was paused starts its run at the first poll after `resume`.
+else in this process (`run_scenario`). A claim whose poller died before the start is started
+again by the next poll only through a deployment, where the idempotency key makes a second
+attempt the same flow run; in process it stays claimed (at most once). The first look of a
+`dataset_changed` or `sql_changed` trigger records a baseline of what is there and starts
+nothing; a file appearing later is a change. A paused scenario (`auto_triggers: false`, or
+`scenarist scenarios pause`) is not looked at, so a change made while it was paused starts its
+run at the first poll after `resume`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
 from scenarist.project.config import Project
 from scenarist.stores.database import project_engine
+from scenarist.stores.outbox import fault_point
 from scenarist.stores.trigger_state import (
     FIRST_LOOK,
     TriggerKey,
@@ -95,8 +98,11 @@ def _poll_one(project: Project, engine: Any, scenario: str, label: str, trigger:
     for seen in observations:
         last = last_change(engine, key, seen.subject)
         if last is not None and last[1] == seen.fingerprint:
-            results.append(PollResult(scenario, label, "unchanged", seen.subject,
-                                      seen.fingerprint, seen.variables))
+            if last[2] == "claimed" and deployment:  # its poller died before it had started
+                results.append(_start(project, engine, key, seen, last[0], deployment))
+            else:
+                results.append(PollResult(scenario, label, "unchanged", seen.subject,
+                                          seen.fingerprint, seen.variables))
             continue
         after = last[0] if last else None
         baseline = first and last is None
@@ -116,6 +122,7 @@ def _poll_one(project: Project, engine: Any, scenario: str, label: str, trigger:
 def _start(project: Project, engine: Any, key: TriggerKey, seen: Any, seq: int,
            deployment: str | None) -> PollResult:
     variables = dict(seen.variables)
+    fault_point("trigger-claimed")  # crash tests: killed between the claim and the start
     try:
         if deployment:
             run_id = _run_deployment(deployment, key, seen.subject, seq, variables)

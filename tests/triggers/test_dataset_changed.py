@@ -114,7 +114,7 @@ def test_two_pollers_claiming_one_change_one_wins(store_url, project_copy):
     engine = project_engine(load_project(project_copy))
     key = TriggerKey("race", f"s-{os.getpid()}-{id(store_url)}", "t")
     claim(engine, key, "quarter=2017Q4", "a", {}, after=None)
-    after, _ = last_change(engine, key, "quarter=2017Q4")
+    after, _, _ = last_change(engine, key, "quarter=2017Q4")
     barrier, won = threading.Barrier(8), []
 
     def poller():
@@ -127,7 +127,7 @@ def test_two_pollers_claiming_one_change_one_wins(store_url, project_copy):
     for thread in threads:
         thread.join()
     assert sorted(won, key=str) == [2, *[None] * 7]
-    assert last_change(engine, key, "quarter=2017Q4") == (2, "b")
+    assert last_change(engine, key, "quarter=2017Q4") == (2, "b", "claimed")
 
 
 def test_two_poll_processes_at_once_start_one_run(prefect_api, postgres_url, watched):
@@ -145,3 +145,21 @@ def test_two_poll_processes_at_once_start_one_run(prefect_api, postgres_url, wat
     assert [p.returncode for p in pollers] == [0, 0], outputs
     runs = runs_of(project, SCENARIO)
     assert list(runs["variables"].map(lambda v: v["quarter"])) == ["2017Q4"], outputs
+
+
+def test_a_poller_killed_between_claim_and_start_never_starts_a_second_run(watched):
+    """kill -9 after the claim: the change stays claimed without a run; later polls start
+    nothing for it (at most once), and `triggers list` shows the claim."""
+    project, data = watched
+    triggers.poll(project, SCENARIO)  # baseline
+    (project / "data" / "transactions_2017Q4.parquet").write_bytes(data)
+    command = [str(Path(sys.executable).parent / "scenarist"), "triggers", "poll", SCENARIO,
+               "-p", str(project)]
+    killed = subprocess.run(command, env={**os.environ, "SCENARIST_FAULT_POINT":
+                                          "trigger-claimed:1"}, capture_output=True, timeout=180)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert actions(triggers.poll(project, SCENARIO)) == []
+    assert runs_of(project, SCENARIO).empty
+    (state,) = [s for s in triggers.trigger_states(project, SCENARIO)
+                if s.subject == "quarter=2017Q4"]
+    assert state.last_change == "claimed" and state.run_id is None

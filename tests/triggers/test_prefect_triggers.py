@@ -103,3 +103,28 @@ def test_a_release_polls_and_starts_the_scenario_deployment(released):
     triggers.resume(project, "On new batch")
     again = {d.name: d for d in read_deployments(workspace, "fraud-monitoring")}
     assert not again[f"{base}.poll"].paused
+
+
+def test_a_claim_left_by_a_dead_poller_is_started_once_through_the_deployment(released):
+    """A claim without a run (its poller was killed) is started by the next poll through the
+    scenario's deployment; the idempotency key makes a repeated start the same flow run."""
+    from scenarist.stores.database import project_engine
+    from scenarist.stores.trigger_state import TriggerKey, claim, last_change
+    from scenarist.triggers.fingerprints import observe
+    from scenarist.triggers.polling import _run_deployment
+
+    project, workspace, data = released
+    target = f"scenarist-scenario/{workspace}.fraud-monitoring.on-new-batch.new-batch"
+    trigger_flow(str(project), "On new batch", "new batch", target)  # baseline
+    (project / "data" / "transactions_2017Q4.parquet").write_bytes(data)
+    loaded = load_project(project)
+    engine = project_engine(loaded)
+    key = TriggerKey("fraud-monitoring", "On new batch", "new batch")
+    (seen,) = [o for o in observe(loaded, loaded.scenarios["On new batch"].triggers[0])
+               if o.subject == "quarter=2017Q4"]
+    seq = claim(engine, key, seen.subject, seen.fingerprint, seen.variables, after=None)
+    (resumed,) = [r for r in trigger_flow(str(project), "On new batch", "new batch", target)
+                  if r["subject"] == "quarter=2017Q4"]
+    assert resumed["action"] == "started" and last_change(engine, key, seen.subject)[2] == (
+        "started")
+    assert _run_deployment(target, key, seen.subject, seq, seen.variables) == resumed["run_id"]
