@@ -298,7 +298,8 @@ def deployments_compact(
 ) -> None:
     """Merge the feature files of closed hours into one per (batch, hour); old days into one.
 
-    Readers are never disturbed (see scenarist.deployments.compaction)."""
+    Readers are never disturbed (see scenarist.deployments.compaction). Files a killed writer
+    left unrecorded are deleted once older than an hour."""
     from scenarist.deployments import Deployment, compact_all
 
     if (deployment is None) == (not all_):
@@ -308,7 +309,8 @@ def deployments_compact(
                 .compact(older_than)})
     for dep_id, result in results.items():
         out.print(f"{dep_id}: {result.merged} merged file(s) from {result.files_retired} "
-                  f"small ones; {result.files_deleted} retired file(s) deleted")
+                  f"small ones; {result.files_deleted} retired file(s) deleted; "
+                  f"{result.orphans_deleted} unrecorded file(s) swept")
 
 
 def _deployment(deployment_id: str, url: str | None, project: Path | None) -> Deployment:

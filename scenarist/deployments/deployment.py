@@ -313,9 +313,10 @@ class Deployment:
 
 
 def row_facts(row: Any) -> tuple[Any, ...]:
-    """The facts of a deployment row a logging call is validated against."""
+    """The facts of a deployment row a logging call is validated against (`updated_at`
+    changes with every other change, e.g. a new secondary dataset config)."""
     types = (row.reference or {}).get("model", {}).get("feature_types")
-    return (row.status, row.model_version, row.settings, bool(types))
+    return (row.status, row.model_version, row.settings, bool(types), row.updated_at)
 
 
 def _check_importance(importance: str | None) -> None:

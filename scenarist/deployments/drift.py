@@ -10,6 +10,7 @@ raw values, so it reads rows, not rollups.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from scenarist.deployments.batches import batch_ids, list_batches, scope_conditions
-from scenarist.deployments.durations import TimeLike, epoch_hour, resolve_window
+from scenarist.deployments.durations import HOUR, TimeLike, epoch_hour, resolve_window
 from scenarist.deployments.model_info import OUTPUT, PREDICTION
 from scenarist.errors import ConfigError, InputDataError, NotFoundError
 from scenarist.metrics.drift import column_kinds, feature_drift
@@ -114,19 +115,16 @@ def get_target_drift(self: Deployment, start: TimeLike | None = None,
 
 def current_rows(self: Deployment, first: datetime, last: datetime, batches: Batches,
                  model_version: int | None, columns: list[str] | None = None) -> pd.DataFrame:
-    """Logged rows of the window from the Parquet partitions (all columns when None)."""
-    wanted = None if columns is None else [*columns, "ts", "model_version"]
+    """Logged rows of the window from the feature files (all columns when None). The window
+    and the model version are filters pushed down to the files: only the rows and columns
+    asked for are read, and not copied after."""
     ids = batch_ids(self, batches if batches is None or isinstance(batches, str)
                     else list(batches))
     if ids is None:  # every live batch and the rows without one: never a deleted batch's files
         ids = [b.id for b in list_batches(self)] + [NO_BATCH]
-    frame = self.files.read(epoch_hour(first), epoch_hour(last), ids, wanted, model_version)
-    if frame.empty:
-        return frame
-    keep = (frame["ts"] >= first.timestamp()) & (frame["ts"] < last.timestamp())
-    if model_version is not None:
-        keep &= frame["model_version"] == model_version
-    return frame[keep].reset_index(drop=True)
+    end_hour = -(-int(math.ceil(last.timestamp())) // HOUR)  # the hour holding `last`, if any
+    return self.files.read(epoch_hour(first), end_hour, ids, columns,
+                           model_version, start_s=first.timestamp(), end_s=last.timestamp())
 
 
 def _reference(self: Deployment, model_version: int | None) -> pd.DataFrame:

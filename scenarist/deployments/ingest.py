@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import psycopg
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from scenarist.deployments.batches import resolve_batch
@@ -40,8 +40,8 @@ from scenarist.deployments.model_info import (
     OUTPUT,
     PREDICTION,
     PROBA,
+    dtype_type,
     frame_types,
-    value_type,
 )
 from scenarist.deployments.rollups import (
     ingest_rollups,
@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from scenarist.deployments.deployment import Deployment
 
 _INTEGRITY = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+# built once: SQLAlchemy memoizes a statement object's cache key, so reusing it skips that work
+_LATEST = (update(deployments).where(deployments.c.key == bindparam("latest_key"))
+           .values(last_timestamp=bindparam("latest")))
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -94,6 +97,7 @@ def log_batch(
     per row, kept beside the features so stores fed by the deployment can segment by them and
     `export` returns them."""
     self._require_active()
+    rechecked = False
     for _ in range(3):
         try:
             return _log_once(self, sample_ids, timestamps, data, predictions, prediction_probas,
@@ -101,7 +105,26 @@ def log_batch(
         except _Stale as stale:  # the deployment changed since this object last read it
             self._load(stale.row)
             self._require_active()
+        except InputDataError:
+            # refused against cached facts (settings, secondary config): refused for good
+            # only if the row still says what this object knows
+            if rechecked or not _reloaded(self):
+                raise
+            rechecked = True
+            self._require_active()
     raise StoreError(f"deployment {self.id} kept changing while logging; try again")
+
+
+def _reloaded(self: Deployment) -> bool:
+    """Whether the deployment row changed since this object read it (then it is reloaded)."""
+    from scenarist.deployments.deployment import row_facts
+
+    with self._engine.connect() as conn:
+        row = conn.execute(select(deployments).where(deployments.c.key == self.key)).one()
+    if row_facts(row) == self._row_facts:
+        return False
+    self._load(row)
+    return True
 
 
 class _Stale(Exception):
@@ -182,8 +205,10 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
                 facts["model"] = {**facts["model"], "feature_types": frame_types(
                     frame, list(self.model.features))}
                 values["reference"] = facts
-            conn.execute(update(deployments).where(deployments.c.key == self.key)
-                         .values(**values))
+                conn.execute(update(deployments).where(deployments.c.key == self.key)
+                             .values(**values))
+            else:
+                conn.execute(_LATEST, {"latest_key": self.key, "latest": latest})
             stager.register(conn)
     except _INTEGRITY as exc:
         raise _duplicates(self, texts, hashes) from exc
@@ -267,12 +292,16 @@ def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
         raise InputDataError(f"{n} sample ids but {len(frame)} data rows; pass one row each")
     features = list(self.model.features)
     allowed = set(features) | set(self.settings.association_id.column_names)
-    missing = [f for f in features if f not in frame.columns]
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))  # no column access per check
+    missing = [f for f in features if f not in dtypes]
     extra = [str(c) for c in frame.columns if c not in allowed]
     types = self.model.feature_types or {}
-    frame = _typed_nulls(frame, features, types)
-    mistyped = [f"{f} ({value_type(frame[f])}, expected {types[f]})" for f in features
-                if f in frame.columns and f in types and value_type(frame[f]) != types[f]]
+    typed = _typed_nulls(frame, features, types, dtypes)
+    if typed is not frame:
+        frame = typed
+        dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    mistyped = [f"{f} ({dtype_type(dtypes[f])}, expected {types[f]})" for f in features
+                if f in dtypes and f in types and dtype_type(dtypes[f]) != types[f]]
     problems = [f"missing feature(s) {missing}" if missing else "",
                 f"extra column(s) {extra}" if extra else "",
                 f"mistyped column(s) {', '.join(mistyped)}" if mistyped else ""]
@@ -293,14 +322,14 @@ def _data(self: Deployment, data: Any, n: int) -> pd.DataFrame:
 _NULL_DTYPES = {"number": "float64", "bool": "boolean"}
 
 
-def _typed_nulls(frame: pd.DataFrame, features: list[str], types: dict[str, str]
-                 ) -> pd.DataFrame:
+def _typed_nulls(frame: pd.DataFrame, features: list[str], types: dict[str, str],
+                 dtypes: dict[Any, Any]) -> pd.DataFrame:
     """`frame` with its all-null feature columns (JSON `null` in every row: an object column of
     None) cast to the feature's declared type, so they pass the type check and their Parquet
     files read back together with the others (no data copy of the other columns)."""
     cast = {f: _NULL_DTYPES[types[f]] for f in features
-            if f in frame.columns and frame[f].dtype == object and types.get(f) in _NULL_DTYPES
-            and value_type(frame[f]) != types[f] and frame[f].isna().all()}
+            if f in dtypes and dtypes[f] == np.dtype(object) and types.get(f) in _NULL_DTYPES
+            and dtype_type(dtypes[f]) != types[f] and frame[f].isna().all()}
     return frame.astype(cast, copy=False) if cast else frame
 
 

@@ -78,7 +78,11 @@ class ModelInfo:
 
 
 def value_type(series: pd.Series) -> str:
-    dtype = series.dtype
+    return dtype_type(series.dtype)
+
+
+def dtype_type(dtype: Any) -> str:
+    """The feature type ("bool", "number", "datetime", "string") of values of `dtype`."""
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_numeric_dtype(dtype):

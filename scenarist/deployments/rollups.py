@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from scenarist.deployments.durations import HOUR
 from scenarist.deployments.rows import request_time_bins
@@ -107,8 +107,11 @@ def write_rollups(conn: Any, rollups: tuple[Records | pd.DataFrame, Records | pd
         upsert_add(conn, request_times, bins, (*ROLLUP_KEY, "bin"), add=("count",))
 
 
+# built once: SQLAlchemy memoizes a statement object's cache key, so reusing it skips that work
+_LOCK = (update(deployments).where(deployments.c.key == bindparam("locked_key"))
+         .values(updated_at=deployments.c.updated_at).returning(*deployments.c))
+
+
 def lock_deployment(conn: Any, self: Deployment) -> Any:
     """Lock the deployment row for this transaction; the row as it is now."""
-    return conn.execute(update(deployments).where(deployments.c.key == self.key)
-                        .values(updated_at=deployments.c.updated_at)
-                        .returning(*deployments.c)).one()
+    return conn.execute(_LOCK, {"locked_key": self.key}).one()

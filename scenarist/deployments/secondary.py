@@ -27,11 +27,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from scenarist.errors import ConfigError, StoreError
 from scenarist.project.secondary import SecondaryDatasetSpec, join_secondary, secondary_table
 from scenarist.stores.database import database_errors
+from scenarist.stores.deployment_tables import deployments
 from scenarist.stores.secondary_configs import secondary_configs
 
 if TYPE_CHECKING:
@@ -88,6 +89,11 @@ def update_secondary_dataset_config(
         conn.execute(insert(secondary_configs).values(
             id=config_id, deployment_key=self.key, created_at=created,
             joins=[s.model_dump() for s in specs], datasets=facts))
+        # a new updated_at tells every Deployment object logging to it (log_batch compares the
+        # row it locks with the one it validated against) to read the config again
+        conn.execute(update(deployments).where(deployments.c.key == self.key)
+                     .values(updated_at=created))
+    self.refresh()
     return SecondaryDatasetConfig(config_id, created, specs, facts)
 
 
@@ -109,8 +115,13 @@ def get_secondary_dataset_config_history(self: Deployment) -> pd.DataFrame:
 def join_incoming(self: Deployment, data: Any, additional: Any
                   ) -> tuple[Any, Any, dict[str, int]]:
     """`data` with the active config's columns joined (its key columns that are not features
-    moved to `additional`), the additional data, and the missing keys per dataset."""
-    config = get_secondary_dataset_config(self)
+    moved to `additional`), the additional data, and the missing keys per dataset. The active
+    config is read once per state of the deployment row (no query per call)."""
+    cached = self.__dict__.get("_active_secondary")
+    if cached is None or cached[0] != self._row_facts:
+        cached = self.__dict__["_active_secondary"] = (self._row_facts,
+                                                       get_secondary_dataset_config(self))
+    config = cached[1]
     if config is None or not config.joins:
         return data, additional, {}
     data = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)

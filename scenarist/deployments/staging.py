@@ -1,13 +1,20 @@
-"""A `log_batch` call's feature file: its Arrow table, written and registered with the call.
+"""A `log_batch` call's feature rows: its Arrow table, staged and registered with the call.
 
-`feature_table` builds the rows of the Parquet file column by column (no pandas frame to
-assemble); `Stager` writes them (inline when the call is small, else on a thread while the
-rows go to the database), registers the files in the call's transaction and removes them when
-the transaction fails (see stores.deployment_files).
+`feature_table` builds the rows column by column from numpy (no pandas frame to assemble, no
+per-column pandas conversion); `Stager` stages them and registers them in the call's
+transaction (see stores.deployment_files): a call of at most `INLINE_ROWS` rows keeps them in
+its record (Arrow IPC bytes, committed with the call: no file); a larger one writes Parquet
+files (inline up to `SMALL` rows, else on a thread while the rows go to the database) that are
+removed when the transaction fails.
+
+`SCENARIST_TEST_PAUSE_BEFORE_RECORD=<path>` (tests only) makes a call that wrote files create
+`<path>` and wait before recording them, so a test can kill the process at that point.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -27,17 +34,27 @@ def feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame | N
                   proba: np.ndarray | None) -> pa.Table:
     """The call's feature file rows, built column by column (no pandas frame to assemble)."""
     columns: dict[str, pa.Array] = {}
-    for name in frame.columns:
-        columns[str(name)] = pa.Array.from_pandas(frame[name])
+    for name, column in frame.items():
+        columns[str(name)] = _arrow(column)
     columns["sample_id"] = pa.array(texts, type=pa.string())
     columns["ts"] = pa.array(seconds, type=pa.float64())
     columns["model_version"] = pa.array(np.full(len(texts), self.model_version, dtype=np.int32))
-    for name in extra.columns if extra is not None else ():
-        columns[str(name)] = pa.Array.from_pandas(extra[name])
-    columns[PREDICTION] = pa.Array.from_pandas(pd.Series(values))
+    for name, column in extra.items() if extra is not None else ():
+        columns[str(name)] = _arrow(column)
+    columns[PREDICTION] = (pa.array(values, from_pandas=True)
+                           if isinstance(values, np.ndarray) and values.dtype.kind in "fiub"
+                           else pa.Array.from_pandas(pd.Series(values)))
     if proba is not None:
         columns[PROBA] = pa.array(proba, type=pa.float64())
     return pa.table(columns)
+
+
+def _arrow(column: pd.Series) -> pa.Array:
+    """A column as Arrow, as `pa.Array.from_pandas` gives it (NaN as null), from its numpy
+    values when it has plain numeric ones (5x cheaper than the pandas conversion)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        return pa.array(column.to_numpy(), from_pandas=True)
+    return pa.Array.from_pandas(column)
 
 
 SMALL = 2_000  # rows written inline rather than on a thread
@@ -71,6 +88,9 @@ class Stager:
         if self.future is not None:
             self.staged = self.future.result()
         if self.staged is not None:
+            pause = os.environ.get("SCENARIST_TEST_PAUSE_BEFORE_RECORD")
+            if pause and any(r["path"] for r in self.staged.records):
+                _pause(pause)
             self.staged.register(conn)
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
@@ -81,6 +101,14 @@ class Stager:
                 _discard(self.future)
             elif self.staged is not None:
                 self.staged.discard()
+
+
+def _pause(marker: str) -> None:
+    """Tests only: say the files are written (create `marker`), then wait to be killed."""
+    with open(marker, "w") as handle:
+        handle.write(str(os.getpid()))
+    while True:
+        time.sleep(60)
 
 
 def _discard(staging: Future[StagedFiles] | None) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -173,5 +174,6 @@ feature_files = Table(
     Column("rows", Integer, nullable=False),
     Column("created_at", Float(precision=53), nullable=False),
     Column("retired_at", Float(precision=53), nullable=True),
+    Column("data", LargeBinary, nullable=True),  # a small call's rows (Arrow IPC), path ''
     Index("ix_scenarist_deployment_files_hour", "deployment_key", "hour"),
 )

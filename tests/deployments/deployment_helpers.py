@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from scenarist.demo.data import FEATURES, TARGET
 from scenarist.deployments import Deployment
-from scenarist.stores.deployment_tables import hourly, outcomes, predictions
+from scenarist.stores.deployment_tables import feature_files, hourly, outcomes, predictions
 
 T0 = pd.Timestamp("2024-05-01T00:00Z")
 DAY = ("2024-05-01T00:00Z", "2024-05-02T00:00Z")
@@ -26,10 +26,11 @@ def log_rows(dep: Deployment, model, frame: pd.DataFrame, *, start: pd.Timestamp
 
 
 def stored(dep: Deployment) -> dict[str, int]:
-    """Rows of the deployment in each table, and its Parquet files (committed and staged)."""
+    """Rows of the deployment in each table (feature file records too: small calls keep their
+    rows there), and its Parquet files (committed and staged)."""
     counts = {}
     with dep._engine.connect() as conn:
-        for table in (predictions, hourly, outcomes):
+        for table in (predictions, hourly, outcomes, feature_files):
             counts[table.name] = conn.execute(select(func.count()).select_from(table).where(
                 table.c.deployment_key == dep.key)).scalar_one()
     folder = dep.files.folder

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from scenarist.cli import app
 from scenarist.deployments import Deployment
 from scenarist.deployments.drift import current_rows
+from scenarist.stores import deployment_files
 from scenarist.stores.deployment_tables import feature_files
 
 HOUR = 3600.0
@@ -42,7 +43,7 @@ def _all_rows(dep: Deployment) -> pd.DataFrame:
 
 
 def test_compaction_merges_hours_and_days_and_keeps_every_row(store_url, data_dir,
-                                                              small_binary):
+                                                              small_binary, monkeypatch):
     model, reference = small_binary
     dep = Deployment.create(model, "compaction", reference=reference, url=store_url,
                             data_dir=data_dir)
@@ -50,14 +51,19 @@ def test_compaction_merges_hours_and_days_and_keeps_every_row(store_url, data_di
     old = pd.Timestamp("2024-05-01T00:00Z").timestamp()   # days ago: compacted daily
     recent = (time.time() // HOUR - 4) * HOUR             # hours ago: compacted hourly
     frame = reference.iloc[:40].reset_index(drop=True)
-    for call in range(8):  # 8 calls of 5 rows over 2 days (6 h apart), then 8 recent ones
+    # 8 calls of 5 rows over 2 days (6 h apart) written as Parquet files (as calls above
+    # INLINE_ROWS are), then 8 recent ones kept inline in their records (small calls)
+    monkeypatch.setattr(deployment_files, "INLINE_ROWS", 0)
+    for call in range(8):
         _log(dep, model, frame.iloc[call * 5:call * 5 + 5], old + call * 6 * HOUR, 60.0,
              f"old{call}-")
+    monkeypatch.undo()
     for call in range(8):
         _log(dep, model, frame.iloc[call * 5:call * 5 + 5], recent + call * 900, 60.0,
              f"new{call}-", batch_id=batch.id if call % 2 else None)
     before = _all_rows(dep)
-    assert len(_live_files(dep)) == 16
+    live = _live_files(dep)
+    assert len(live) == 16 and (live["path"] == "").sum() == 8 and live["data"].notna().sum() == 8
     result = dep.compact(older_than=0)
     after = _all_rows(dep)
     assert len(after) == len(before) == 80
@@ -72,11 +78,16 @@ def test_compaction_merges_hours_and_days_and_keeps_every_row(store_url, data_di
     # a batch's query reads only its compacted file
     batch_rows = dep.export(data_dir.parent / "b.parquet", *WINDOW, batch=batch.id)
     assert len(pd.read_parquet(batch_rows)) == 20
-    # retired files stay for the grace period, then a later pass deletes them
+    assert files["data"].isna().all() and (files["path"] != "").all()
+    # retired files stay for the grace period, then a later pass deletes them; the inline
+    # records went with the merge (their rows were read with the listing)
     folder = dep.files.folder
-    assert len(list(folder.rglob("part-*.parquet"))) == 16
+    assert len(list(folder.rglob("part-*.parquet"))) == 8
+    with dep._engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(feature_files).where(
+            feature_files.c.deployment_key == dep.key)).scalar_one() == 6 + 8
     assert dep.compact(older_than=0).files_deleted == 0
-    assert dep.compact(older_than=0, now=time.time() + 3600).files_deleted == 16
+    assert dep.compact(older_than=0, now=time.time() + 3600).files_deleted == 8
     assert not list(folder.rglob("part-*.parquet"))
     assert len(_all_rows(dep)) == 80
     drift = dep.get_feature_drift(*WINDOW)
