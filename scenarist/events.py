@@ -19,12 +19,13 @@ check, metric, evaluation, outcome, …) for an automation's `match`; the payloa
 themselves, since they may be delivered later by `scenarist outbox send`.
 
 This is the one module outside `flows/` that talks to Prefect, and only lazily: emitting must
-never fail or slow a run. When Prefect is not loaded yet (a CLI command outside a scenario, such
-as `scenarist checks run` or `scenarist outbox send`), events are sent only when the
-PREFECT_API_URL environment variable names a server — loading Prefect to find out costs seconds,
-and an ephemeral API has no automations. Inside a run, Prefect decides (its events worker sends
-in the background; with no server configured, to the run's ephemeral API). Any error is logged
-as a warning and the run goes on.
+never fail or slow a run. Inside a Prefect run, events go where the run's own records go (its
+events worker sends in the background; with no server configured, to the run's ephemeral API).
+Outside a run — `scenarist checks run`, `scenarist outbox send`, a Python call — only when a
+server is named: the PREFECT_API_URL environment variable, or Prefect's settings once Prefect is
+loaded anyway (loading it just to read a profile costs seconds); never by starting an ephemeral
+API for an event, which would take seconds and has no automations. Any error is logged as a
+warning and the run goes on.
 """
 
 from __future__ import annotations
@@ -168,8 +169,17 @@ def emit_alert(record: Any, *, sent: bool, error: str | None = None, note: str |
 
 
 def _enabled() -> bool:
-    """Prefect loaded (a run, or anything that already paid for it), or a server named."""
-    return "prefect" in sys.modules or bool(os.environ.get("PREFECT_API_URL"))
+    """A Prefect server is named, or this is a Prefect run (which has its API, maybe an
+    ephemeral one). Not outside a run without a server: Prefect would start an ephemeral API
+    for the event (seconds), which has no automations and stops with the process."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    if "prefect" not in sys.modules:  # loading it to read a profile costs seconds
+        return False
+    from prefect.context import FlowRunContext, TaskRunContext
+    from prefect.settings import get_current_settings
+
+    return bool(get_current_settings().api.url or FlowRunContext.get() or TaskRunContext.get())
 
 
 def _labels(resource: Mapping[str, Any]) -> dict[str, str]:

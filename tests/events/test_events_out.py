@@ -160,8 +160,11 @@ def test_emitting_never_raises_and_outside_a_run_needs_a_server(prefect_api, cap
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     probe = ("import sys, scenarist.events as e; "
-             "print(e.emit('scenarist.test', {'prefect.resource.id': 'x'}, {}), "
-             "'prefect' in sys.modules)")
+             "emit = lambda: e.emit('scenarist.test', {'prefect.resource.id': 'x'}, {}); "
+             "print(emit(), 'prefect' in sys.modules); import prefect; "
+             "print(emit(), 'prefect.server.api.server' in sys.modules)")
     shown = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
                            text=True, check=True).stdout.split()
-    assert shown == ["False", "False"]  # a CLI command without a server: no Prefect import
+    # a command without a server: Prefect not imported for an event; and once it is loaded,
+    # outside a run, no ephemeral Prefect API is started for one
+    assert shown == ["False", "False", "False", "False"]
