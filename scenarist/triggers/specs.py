@@ -6,7 +6,7 @@
       - {sql_changed: {connection: warehouse, query: "select max(updated_at) from t", every: 1h}}
       - {labels_ready: {deployment: fraud_prod_MES, labels_ratio: 0.9, every: 1h}}
       - {python: {function: "mytriggers:fire", every: 10m}}
-      - {event: {match: "scenarist.check.*", where: {scenarist.check.store: the_MES}}}
+      - {event: {match: "scenarist.check.*", where: {scenarist.store: the_MES}}}
 
 The *polling* types (`dataset_changed`, `sql_changed`, `labels_ready`, `python`) look every
 `every` (a Prefect deployment of the `scenarist-trigger` flow, or `scenarist triggers poll`) and
@@ -127,7 +127,7 @@ class EventTrigger(BaseModel):
         "{prefect.resource.id: scenarist.check.*}.")
     related: dict[str, str | list[str]] = Field(
         default_factory=dict, description="Labels one of the event's related resources must "
-        "have, e.g. {prefect.resource.role: store}.")
+        "have, e.g. {prefect.resource.role: evaluation-store}.")
     variables: dict[str, Any] = Field(default_factory=dict,
                                       description="Variables of the runs it starts.")
 
