@@ -9,7 +9,8 @@ Modules: app (endpoints), answers (what prediction endpoints answer), keys (API 
 (request models), serving (served models, atomic replacement), monitoring (the off-request-path
 queue), rows (request bodies → checked DataFrames), writer (store, or spool when the store is
 away; the replay thread), spool (the fsync'd append-only file), committer (predictionLogs
-committed in groups).
+committed in groups), logs (predictionLogs bodies, rows or columns, read without a pydantic
+model per row), workers (`--workers N`: worker processes, a spool folder each).
 """
 
 from scenarist.server.app import ServerOptions, create_app

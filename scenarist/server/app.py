@@ -21,10 +21,10 @@ unreadable body, 404 unknown deployment or batch, 409 a state conflict (deleted 
 locked batch), 413 body too large, 415 content type, 422 a request or rows that do not fit,
 503 store unreachable (failures.py).
 
-predictionLogs answers 200 once its rows are stored or spooled to disk (fsync'd): requests are
-committed in groups (committer.py) and a store that cannot be reached spools them (writer.py,
-spool.py), replayed in order when it is back; /health counts `spooled` runs and the age of the
-oldest.
+predictionLogs takes rows or columns (logs.py) and answers 200 once its rows are stored or
+spooled to disk (fsync'd): requests are committed in groups (committer.py) and a store that
+cannot be reached spools them (writer.py, spool.py), replayed in order when it is back;
+/health counts `spooled` runs and the age of the oldest.
 """
 
 from __future__ import annotations
