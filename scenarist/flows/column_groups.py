@@ -6,8 +6,10 @@
         task_runner="dask", dask_address="tcp://scheduler:8786",
     )
 
-`task_runner="default"` runs the groups one after the other in this process (each group's
-columns on `n_jobs` threads), so memory stays within `memory_limit`. `"dask"` submits every
+`task_runner="default"` runs the groups in this process, two at a time so that the next group
+is read while the last columns of one are computed (`profiles/streaming.py`, "Pipeline"): the
+groups share one buffer budget and one pool of `n_jobs` compute threads, so memory stays within
+`memory_limit` however many groups are in flight. `"dask"` submits every
 group to prefect-dask's DaskTaskRunner: to the cluster at `dask_address`, or to a temporary
 local cluster when it is None. Workers only read the sources and compute; the results (numbers
 and profiles, a few kB per column) come back to this process, which records them. So workers on
@@ -15,10 +17,14 @@ other machines need the sources' URL to be readable there (object storage, a sha
 system) and nothing else: not the store.
 
 `on_group(done, total, columns)` is called here as each group finishes (progress).
+`computed.details["streaming"]["seconds"]` gets the evaluation's wall time ("evaluation"), the
+time no group task was running ("prefect_overhead": flow and task start-up, result handling)
+and each compute thread's idle time ("idle[<thread>]"), next to the steps' times.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
@@ -39,6 +45,7 @@ from scenarist.profiles.streaming import (
     combine,
     evaluate_group,
     plan_stream,
+    release_buffers,
 )
 
 TaskRunnerName = Literal["default", "dask"]
@@ -88,6 +95,7 @@ def run_streaming_evaluation(
     plan = plan_stream(reference, current, columns=columns, options=options or StreamOptions())
     runner = _task_runner(task_runner, dask_address)
     token = _on_group.set(on_group)
+    began = time.time()
     try:
         results = streaming_evaluation_flow.with_options(task_runner=runner)(plan)
     except ScenaristError:
@@ -97,7 +105,24 @@ def run_streaming_evaluation(
                               f"task runner: {exc}") from exc
     finally:
         _on_group.reset(token)
-    return combine(plan, results)
+        release_buffers()
+    wall = time.time() - began
+    computed, current, reference = combine(plan, results)
+    _add_overhead(computed.details["streaming"], wall, [r.span for r in results])
+    return computed, current, reference
+
+
+def _add_overhead(streaming: dict, wall: float, spans: Sequence[tuple[float, float]]) -> None:
+    """Prefect's share (the time no group task ran) and each compute thread's idle time."""
+    covered, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):  # the union of the tasks' intervals
+        covered += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    seconds = streaming["seconds"]
+    seconds["evaluation"] = round(wall, 3)
+    seconds["prefect_overhead"] = round(max(0.0, wall - covered), 3)
+    for key in [k for k in seconds if k.startswith("busy[")]:
+        seconds["idle" + key[4:]] = round(max(0.0, wall - seconds[key]), 3)
 
 
 def _task_runner(name: str, dask_address: str | None):
@@ -105,7 +130,7 @@ def _task_runner(name: str, dask_address: str | None):
         if dask_address:
             raise ConfigError("dask_address is set but task_runner is 'default'; set "
                               "task_runner: dask to use the Dask cluster")
-        return ThreadPoolTaskRunner(max_workers=1)
+        return ThreadPoolTaskRunner(max_workers=2)
     if name == "dask":
         from prefect_dask import DaskTaskRunner
 

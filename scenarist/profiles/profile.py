@@ -55,7 +55,36 @@ def fine_probabilities() -> np.ndarray:
 
 def fine_edges(sorted_reference: np.ndarray) -> np.ndarray:
     """The FINE_BINS − 1 inner edges of a column from its sorted finite reference values."""
-    return np.quantile(sorted_reference, fine_probabilities())
+    return sorted_quantiles(sorted_reference, fine_probabilities())
+
+
+def sorted_quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """np.quantile(values.astype(float64), probs) (method "linear") of a sorted array, float32
+    or float64, without copying or re-partitioning it: the two neighbours of each quantile are
+    taken as float64 and interpolated with numpy's own `_lerp` operations, so the result is
+    bit-identical to np.quantile of the float64 values."""
+    virtual = (len(values) - 1) * np.asarray(probs, dtype=np.float64)
+    lower = np.minimum(np.floor(virtual), len(values) - 1)
+    upper = np.minimum(lower + 1, len(values) - 1)
+    gamma = virtual - lower
+    below = values[lower.astype(np.intp)].astype(np.float64)
+    above = values[upper.astype(np.intp)].astype(np.float64)
+    step = above - below
+    return np.where(gamma >= 0.5, above - step * (1 - gamma), below + step * gamma)
+
+
+def count_below(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """How many of the sorted values are < each float64 edge, for float32 or float64 values,
+    without converting the values (numpy would copy a float32 array to float64 to compare it
+    with float64 edges): a float32 x is < e exactly when x < the smallest float32 ≥ e."""
+    edges = np.asarray(edges, dtype=np.float64)
+    if sorted_values.dtype == np.float32:
+        with np.errstate(over="ignore"):
+            rounded = edges.astype(np.float32)
+        short = rounded.astype(np.float64) < edges
+        rounded[short] = np.nextafter(rounded[short], np.float32(np.inf))
+        return np.searchsorted(sorted_values, rounded, side="left")
+    return np.searchsorted(sorted_values, edges.astype(sorted_values.dtype), side="left")
 
 
 def rank_error() -> float:
@@ -242,7 +271,9 @@ class NumericColumnProfile:
 def profile_sorted(
     name: str, sorted_values: np.ndarray, missing: int, edges: np.ndarray | None = None
 ) -> NumericColumnProfile:
-    """The profile of one numeric column from its sorted finite float64 values.
+    """The profile of one numeric column from its sorted finite values, float64 or float32
+    (float32 is read as it is and every sum is taken in float64: the same profile as of the
+    values converted to float64, to the last bits of the float64 sums).
 
     `edges`: the reference's fine edges; None makes this the reference (edges from its values).
     """
@@ -252,26 +283,42 @@ def profile_sorted(
                 f"column {name!r} has no non-missing reference value to derive profile edges from"
             )
         edges = fine_edges(sorted_values)
-    below = np.searchsorted(sorted_values, edges, side="left")
+    below = count_below(sorted_values, edges)
     bounds = np.r_[0, below, len(sorted_values)]
     counts = np.diff(bounds).astype(np.int64)
     sums = np.zeros(len(counts))
     filled = counts > 0  # reduceat over the non-empty bins only: each ends where the next starts
     if filled.any():
-        sums[filled] = np.add.reduceat(sorted_values, bounds[:-1][filled])
+        sums[filled] = np.add.reduceat(sorted_values, bounds[:-1][filled], dtype=np.float64)
     sketch = datasketches.kll_doubles_sketch(KLL_K)
     n = len(sorted_values)
     if n:
-        sketch.update(sorted_values)
-        mean = float(np.mean(sorted_values))
-        deviations = sorted_values - mean
-        m2 = float(np.dot(deviations, deviations))
-        del deviations
+        sketch.update(sorted_values)  # float32 too: converted value by value
+        mean = float(np.mean(sorted_values, dtype=np.float64))
+        m2 = _sum_of_squares(sorted_values, mean)
         low, high = float(sorted_values[0]), float(sorted_values[-1])
     else:
         mean = m2 = low = high = float("nan")
     return NumericColumnProfile(name, n, int(missing), low, high, mean, m2, np.asarray(edges),
                                 counts, sums, sketch.serialize())
+
+
+_CHUNK = 1 << 18  # values converted to float64 at a time for Σ(x − mean)²
+
+
+def _sum_of_squares(values: np.ndarray, mean: float) -> float:
+    """Σ(x − mean)² in float64, a chunk at a time (no float64 copy of the whole column)."""
+    if len(values) <= _CHUNK and values.dtype == np.float64:
+        deviations = values - mean
+        return float(np.dot(deviations, deviations))
+    total = 0.0
+    deviations = np.empty(min(len(values), _CHUNK), dtype=np.float64)
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        part = deviations[: len(chunk)]
+        np.subtract(chunk, mean, out=part, dtype=np.float64)
+        total += float(np.dot(part, part))
+    return total
 
 
 def assemble(

@@ -8,7 +8,7 @@ import pytest
 
 from scenarist.errors import ConfigError
 from scenarist.flows.column_groups import run_streaming_evaluation
-from scenarist.profiles.streaming import StreamOptions
+from scenarist.profiles.streaming import SCRATCH_BYTES_PER_VALUE, StreamOptions
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,9 @@ def _numbers(computed):
 def test_dask_cluster_gives_the_same_numbers_as_in_process(prefect_api, sources):
     from distributed import LocalCluster
 
-    # scratch 2 jobs × 7 × 56 kB + 3 columns × 56 kB: 4 groups of 3 columns
-    options = StreamOptions(memory_limit=960_000, row_chunk=1_000)
+    # scratch of 2 computing columns + buffers for 3 float64 columns: 4 groups of 3 columns
+    options = StreamOptions(memory_limit=SCRATCH_BYTES_PER_VALUE * 7_000 * 2 + 3 * 8 * 7_000,
+                            row_chunk=1_000)
     seen = []
     local, local_current, local_reference = run_streaming_evaluation(
         *sources, options=options, on_group=lambda done, total, cols: seen.append((done, total)))

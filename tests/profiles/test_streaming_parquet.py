@@ -10,7 +10,13 @@ from scenarist.errors import InputDataError
 from scenarist.metrics.drift import column_kinds, drift_share, feature_drift
 from scenarist.metrics.quality import data_quality
 from scenarist.profiles import profile_batches
-from scenarist.profiles.streaming import StreamOptions, combine, evaluate_group, plan_stream
+from scenarist.profiles.streaming import (
+    SCRATCH_BYTES_PER_VALUE,
+    StreamOptions,
+    combine,
+    evaluate_group,
+    plan_stream,
+)
 
 
 def _frame(rng, rows, shift):
@@ -51,8 +57,10 @@ def _values(computed):
 
 def test_streaming_gives_the_in_memory_numbers(batches):
     folder, reference, current = batches
-    # 3 columns of 11,000 rows per group, chunks of 700 rows: many groups and chunks
-    options = StreamOptions(memory_limit=8 * 11_000 * (3 + 7 * 2), row_chunk=700)
+    # scratch of 2 computing columns + buffers for f32 (4 bytes a value), wide and count (8):
+    # 2 groups, one column per read, chunks of 700 rows
+    options = StreamOptions(memory_limit=SCRATCH_BYTES_PER_VALUE * 11_000 * 2
+                            + 11_000 * (4 + 8 + 8), row_chunk=700)
     plan, (computed, current_profile, reference_profile) = _run(folder, options)
     assert len(plan.groups) == 2 and computed.details["streaming"]["column_groups"] == 2
     kinds = column_kinds(reference)
@@ -155,8 +163,8 @@ def test_approximate_streaming_corrects_once_over_every_column(batches):
     columns = ["f32", "wide", "count"]
     # 1 column per group: a correction per group would leave every p-value unadjusted
     for correction in ("bonferroni", "benjamini_hochberg"):
-        options = StreamOptions(exact=False, method="ks", memory_limit=8 * 11_000 * 15,
-                                correction=correction)
+        options = StreamOptions(exact=False, method="ks", correction=correction,
+                                memory_limit=SCRATCH_BYTES_PER_VALUE * 11_000 * 2 + 100_000)
         plan, (computed, _, _) = _run(folder, options, columns=columns)
         assert len(plan.groups) == 3
         got = _values(computed)
