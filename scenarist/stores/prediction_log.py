@@ -2,8 +2,9 @@
 
     sample_hashes(ids)                          -> int64 array (stable 64-bit SipHash of the text)
     insert_predictions(conn, columns)           one bulk statement per chunk, in the caller's
-                                                transaction: binary COPY on PostgreSQL,
-                                                executemany of a multi-row INSERT on SQLite
+                                                transaction: binary COPY on PostgreSQL (one
+                                                multi-row INSERT up to 100 rows: one round
+                                                trip), executemany of a multi-row INSERT on SQLite
     upsert_add(conn, table, rows, key, add=…)   INSERT … ON CONFLICT DO UPDATE SET c = c + new
 
 Ids are compared as text: the sample id 123 and "123" are the same id. A sample id is stored as
@@ -31,6 +32,7 @@ from scenarist.stores.deployment_tables import predictions
 DEFAULT_CHUNK_SIZE = 10_000
 ROWS_PER_STATEMENT = 100  # SQLite: rows per multi-row INSERT …
 MAX_BOUND = 900  # … and at most this many bound values (SQLite before 3.32 allows 999)
+SMALL_INSERT = 100  # PostgreSQL: rows written with one multi-row INSERT rather than COPY
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _PG_TYPES = {"i2": ">i2", "i4": ">i4", "i8": ">i8", "f8": ">f8"}
 # prediction-row columns in insert order, with their binary COPY type
@@ -92,10 +94,12 @@ def insert_predictions(
     if n > 1 and not (hashes[1:] > hashes[:-1]).all():
         order = np.argsort(hashes)
         columns = {name: _reordered(np.asarray(columns[name]), order) for name in names}
-    if conn.dialect.name == "postgresql":
-        _copy_binary(conn, names, columns, n, chunk_size)
+    if conn.dialect.name != "postgresql":
+        _executemany(conn, names, columns, n, chunk_size, "?")
+    elif n <= SMALL_INSERT:  # one INSERT: one round trip (COPY takes two)
+        _executemany(conn, names, columns, n, chunk_size, "%s")
     else:
-        _executemany(conn, names, columns, n, chunk_size)
+        _copy_binary(conn, names, columns, n, chunk_size)
 
 
 def _reordered(values: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -128,7 +132,7 @@ def _copy_binary(conn: Connection, names: Sequence[str], columns: Mapping[str, n
 
 
 def _executemany(conn: Connection, names: Sequence[str], columns: Mapping[str, np.ndarray],
-                 n: int, chunk_size: int) -> None:
+                 n: int, chunk_size: int, placeholder: str) -> None:
     # A column with one value in the whole call (deployment, batch, model version, often the
     # warning flag and association id) is written as a literal: fewer values to bind per row.
     # Rows go ROWS_PER_STATEMENT at a time in one multi-row VALUES: half the time of one
@@ -137,7 +141,7 @@ def _executemany(conn: Connection, names: Sequence[str], columns: Mapping[str, n
                 and columns[name][0] == columns[name][-1]
                 and (columns[name] == columns[name][0]).all()}
     bound = [name for name in names if name not in constant]
-    row = "(" + ", ".join(str(int(columns[name][0])) if name in constant else "?"
+    row = "(" + ", ".join(str(int(columns[name][0])) if name in constant else placeholder
                           for name in names) + ")"
     head = f"INSERT INTO {predictions.name} ({', '.join(names)}) VALUES "
     per = max(1, min(ROWS_PER_STATEMENT, MAX_BOUND // max(1, len(bound))))
