@@ -35,7 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from scenarist.server.bodies import ColumnarPredictionLogs, PredictionLogs
-from scenarist.server.rows import BadRequest, parse_json
+from scenarist.server.rows import parse_json
 from scenarist.server.writer import Record
 
 _ROW_KEYS = frozenset({"sample_id", "timestamp", "features", "prediction", "probability",
@@ -81,9 +81,8 @@ def parse_logs(body: bytes) -> Logs:
     (422, naming the field and row) for a body that does not fit."""
     try:
         data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        parse_json(body)  # the standard decoder's message (and nesting check) for the 400
-        raise BadRequest("the body is not valid JSON") from None  # pragma: no cover
+    except orjson.JSONDecodeError:  # NaN / Infinity (Python's json.dumps writes them for
+        data = parse_json(body)      # missing values), or the standard decoder's 400 message
     try:
         if isinstance(data, dict) and "rows" not in data and ("ids" in data
                                                               or "columns" in data):

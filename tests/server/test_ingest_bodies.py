@@ -80,6 +80,20 @@ def test_the_columnar_form_stores_what_the_row_form_stores(running, logs_deploym
     assert one["timestamp"].nunique() == 1
 
 
+def test_nan_from_pythons_json_is_a_missing_value(running, logs_deployment, headers, tmp_path):
+    """json.dumps writes NaN for a missing float (the agent sends bodies that way): orjson
+    refuses the literal, the standard decoder reads it, and the row is stored with a null."""
+    body = json.dumps({"ids": ["n-0"], "timestamps": "2032-04-01T00:10:00Z",
+                       "columns": {"x1": [float("nan")], "x2": [1.0]}, "predictions": [1]})
+    assert "NaN" in body
+    answer = httpx.post(f"{running.base_url}/deployments/{logs_deployment.id}/predictionLogs",
+                        content=body, headers={**headers, "Content-Type": "application/json"},
+                        timeout=30)
+    assert answer.status_code == 200, answer.text
+    stored = _export(logs_deployment, tmp_path / "nan.parquet", "2032-04-01T00:00Z")
+    assert stored["sample_id"].tolist() == ["n-0"] and stored["x1"].isna().all()
+
+
 @pytest.mark.parametrize(("body", "message"), [
     ({"rows": [{"sample_id": "a", "timestamp": 0, "features": {"x1": 1, "x2": 2},
                 "prediction": 1},
