@@ -307,17 +307,16 @@ _CHUNK = 1 << 18  # values converted to float64 at a time for Σ(x − mean)²
 
 
 def _sum_of_squares(values: np.ndarray, mean: float) -> float:
-    """Σ(x − mean)² in float64, a chunk at a time (no float64 copy of the whole column)."""
-    if len(values) <= _CHUNK and values.dtype == np.float64:
-        deviations = values - mean
-        return float(np.dot(deviations, deviations))
+    """Σ(x − mean)² in float64, a chunk at a time (no float64 copy of the whole column), by
+    numpy's pairwise summation: not np.dot, whose OpenBLAS threads spin on the other core."""
     total = 0.0
     deviations = np.empty(min(len(values), _CHUNK), dtype=np.float64)
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
         part = deviations[: len(chunk)]
         np.subtract(chunk, mean, out=part, dtype=np.float64)
-        total += float(np.dot(part, part))
+        np.square(part, out=part)
+        total += float(part.sum())
     return total
 
 

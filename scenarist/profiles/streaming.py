@@ -705,7 +705,7 @@ def _drift(name: str, ref: np.ndarray, cur: np.ndarray, joined: np.ndarray | Non
 def _ecdf_gaps(joined: np.ndarray, n_ref: int) -> tuple[float, float]:
     """(KS D, raw Wasserstein-1) of [sorted reference | sorted current], as
     `drift_stats._ecdf_gaps` computes them (one stable merge of the two sorted runs), with the
-    steps between merged values taken in float64: bit-identical for float32 values. Every
+    steps between merged values taken in float64: D bit-identical for float32 values. Every
     array but the merge order lives in this thread's scratch (no page faults per column)."""
     n = len(joined)
     n_cur = n - n_ref
@@ -730,7 +730,9 @@ def _ecdf_gaps(joined: np.ndarray, n_ref: int) -> tuple[float, float]:
     np.abs(gaps, out=gaps)
     steps = np.subtract(merged[1:], merged[:-1], dtype=np.float64,
                         out=scratch.get("steps", np.float64, n)[: size - 1])
-    return float(gaps.max()), float(np.dot(gaps[:-1], steps))
+    # Σ gap·step as scipy's wasserstein_distance sums it (multiply, pairwise sum), not np.dot:
+    # OpenBLAS would run it on a second thread that then spins, costing the other core
+    return float(gaps.max()), float(np.multiply(gaps[:-1], steps, out=steps).sum())
 
 
 class _Scratch:
