@@ -34,8 +34,16 @@ def feature_table(self: Deployment, frame: pd.DataFrame, extra: pd.DataFrame | N
                   proba: np.ndarray | None) -> pa.Table:
     """The call's feature file rows, built column by column (no pandas frame to assemble)."""
     columns: dict[str, pa.Array] = {}
-    for name, column in frame.items():
-        columns[str(name)] = _arrow(column)
+    dtypes = set(frame.dtypes)
+    only = next(iter(dtypes)) if len(dtypes) == 1 else None
+    if isinstance(only, np.dtype) and only.kind in "fiub":
+        # one numeric dtype (the usual feature frame): one 2-D array, no Series per column
+        block = frame.to_numpy()
+        for j, name in enumerate(frame.columns):
+            columns[str(name)] = pa.array(block[:, j], from_pandas=True)
+    else:
+        for name, column in frame.items():
+            columns[str(name)] = _arrow(column)
     columns["sample_id"] = pa.array(texts, type=pa.string())
     columns["ts"] = pa.array(seconds, type=pa.float64())
     columns["model_version"] = pa.array(np.full(len(texts), self.model_version, dtype=np.int32))
