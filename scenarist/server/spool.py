@@ -44,6 +44,7 @@ class Entry:
     item: Any
     spooled_at: float
     end: int  # offset just past this entry
+    unattempted: bool = False  # see Spool.append
 
 
 class Spool:
@@ -65,7 +66,9 @@ class Spool:
         self._offset_path = self.folder / "spool.offset"
         self._log = open(self._log_path, "a+b")  # noqa: SIM115 - the spool's lifetime
         self._consumed = self._read_offset()
-        self._pending: list[tuple[str, float, int]] = []  # (deployment id, spooled at, end)
+        # (deployment id, spooled at, end, unattempted: appended by this process, never
+        # handed to the store — its rows cannot be stored already)
+        self._pending: list[tuple[str, float, int, bool]] = []
         self._by_deployment: Counter[str] = Counter()
         self._scan()
 
@@ -85,7 +88,9 @@ class Spool:
 
     # -- writing and consuming ----------------------------------------------------------------
 
-    def append(self, deployment_id: str, item: Any) -> None:
+    def append(self, deployment_id: str, item: Any, unattempted: bool = False) -> None:
+        """Spool `item`; `unattempted`: nothing of it was tried on the store yet (the replay
+        may skip looking for its sample ids among the stored ones)."""
         payload = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
         name = deployment_id.encode()
         now = time.time()
@@ -98,7 +103,7 @@ class Spool:
             self._log.write(blob)
             self._log.flush()
             os.fsync(self._log.fileno())
-            self._pending.append((deployment_id, now, size + len(blob)))
+            self._pending.append((deployment_id, now, size + len(blob), unattempted))
             self._by_deployment[deployment_id] += 1
 
     def peek(self) -> Entry | None:
@@ -112,31 +117,31 @@ class Spool:
         change, and only the consumer that peeks retires them."""
         with self._lock:
             start = self._consumed
-            chosen: list[tuple[str, float, int]] = []
-            for deployment_id, spooled_at, end in self._pending[:most]:
+            chosen: list[tuple[str, float, int, bool]] = []
+            for deployment_id, spooled_at, end, unattempted in self._pending[:most]:
                 if chosen and (deployment_id != chosen[0][0] or end - start > max_bytes):
                     break
-                chosen.append((deployment_id, spooled_at, end))
+                chosen.append((deployment_id, spooled_at, end, unattempted))
         if not chosen:
             return []
         blob = os.pread(self._log.fileno(), chosen[-1][2] - start, start)
         entries, position = [], 0
-        for deployment_id, spooled_at, end in chosen:
+        for deployment_id, spooled_at, end, unattempted in chosen:
             length, _crc, _at, name_length = _HEADER.unpack_from(blob, position)
             body = position + _HEADER.size + name_length
             entries.append(Entry(deployment_id, pickle.loads(blob[body:body + length]),
-                                 spooled_at, end))
+                                 spooled_at, end, unattempted))
             position = end - start
         return entries
 
     def consume(self, entry: Entry) -> None:
         """Retire `entry` and every entry before it."""
         with self._lock:
-            if not any(end == entry.end for _, _, end in self._pending):
+            if not any(end == entry.end for _, _, end, _ in self._pending):
                 raise RuntimeError("spool entries must be consumed in order")
-            done = next(i for i, (_, _, end) in enumerate(self._pending)
+            done = next(i for i, (_, _, end, _) in enumerate(self._pending)
                         if end == entry.end) + 1
-            for deployment_id, _, _ in self._pending[:done]:
+            for deployment_id, _, _, _ in self._pending[:done]:
                 self._by_deployment[deployment_id] -= 1
             del self._pending[:done]
             if not self._pending:  # all consumed: start the log again (appends wait)
@@ -146,6 +151,13 @@ class Spool:
                 return
         # the offset is written by the one consumer, outside the lock: appends go on
         self._write_offset(entry.end)
+
+    def attempted(self, entry: Entry) -> None:
+        """The store was tried with `entry` and the entries before it (and failed): a retry
+        must look for their sample ids among the stored ones."""
+        with self._lock:
+            self._pending = [(d, at, end, unattempted and end > entry.end)
+                             for d, at, end, unattempted in self._pending]
 
     def close(self) -> None:
         self._log.close()
@@ -185,7 +197,7 @@ class Spool:
             if len(name) < name_length or len(payload) < length or zlib.crc32(payload) != crc:
                 break
             position += _HEADER.size + name_length + length
-            self._pending.append((name.decode(), spooled_at, position))
+            self._pending.append((name.decode(), spooled_at, position, False))
             self._by_deployment[name.decode()] += 1
         if position < size:
             self._log.truncate(position)

@@ -18,7 +18,10 @@ which is what lets it keep up. A failure to reach the store waits (0.5 s doublin
 tries the same runs again. Sample ids are the
 idempotency key: before a run is replayed, its records whose sample ids are already stored (the
 process died between the commit and retiring the entry) are skipped, so a record is never
-stored twice. Failed-request records carry no sample id and are counted at least once.
+stored twice. The look-up (one query per 5,000 ids, as costly as storing them) is skipped for
+entries `--ingest spool` appended in this process and never handed to the store: entries
+found at start-up, spooled after a failed store call, or behind a failed replay are looked up.
+Failed-request records carry no sample id and are counted at least once.
 """
 
 from __future__ import annotations
@@ -145,11 +148,11 @@ class Writer:
         """Spool `records` (of one deployment) without trying the store: the write-ahead
         path of `--ingest spool`; the replay thread stores them (the spool keeps the order:
         no deployment lock, so a replay in progress does not hold the requests up)."""
-        return self._spool(records)
+        return self._spool(records, unattempted=True)
 
-    def _spool(self, run: list[Record]) -> Outcome:
+    def _spool(self, run: list[Record], unattempted: bool = False) -> Outcome:
         assert self.spool is not None
-        self.spool.append(run[0].deployment_id, run)
+        self.spool.append(run[0].deployment_id, run, unattempted)
         self._wake.set()
         return Outcome(None, True)
 
@@ -196,13 +199,16 @@ class Writer:
             entry = entries[-1]
             try:
                 with self._lock_for(entry.deployment_id):
-                    fresh = _not_stored([r for e in entries for r in e.item], self.url)
+                    records = [r for e in entries for r in e.item]
+                    fresh = records if all(e.unattempted for e in entries) else \
+                        _not_stored(records, self.url)
                     for run in runs(fresh):
                         _store(run, self.url)
                     self.spool.consume(entry)
                 self.replayed += len(fresh)
                 wait = FIRST_WAIT
             except Exception as exc:  # noqa: BLE001 - the store away, or rows never storable
+                self.spool.attempted(entry)  # some runs may be stored: look before a retry
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if transient(exc):
                     self._stop.wait(wait)
@@ -226,6 +232,7 @@ class Writer:
                 self.spool.consume(entry)
             self.replayed += len(fresh)
         except Exception as exc:  # noqa: BLE001 - the store away: the loop waits and retries
+            self.spool.attempted(entry)
             self.last_error = f"{type(exc).__name__}: {exc}"
             if not transient(exc):
                 log.error("deployment %s: spooled records refused, dropped: %s",

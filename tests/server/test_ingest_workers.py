@@ -96,9 +96,12 @@ def test_two_workers_killed_with_kill_9_lose_and_duplicate_nothing(tmp_path):
     try:
         _wait_for(lambda: all((spool / f"worker-{k}" / "spool.log").stat().st_size == 0
                               for k in range(2)), 300, "both spools replayed")
+        healths = [httpx.get(f"{base}/health", timeout=30).json() for _ in range(6)]
+        assert not any(h["replay_failed"] for h in healths), healths
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)
+    assert accepted, "no request was answered 200"
     exported = pd.read_parquet(deployment.export(tmp_path / "rows.parquet",
                                                  start="2020-01-01T00:00Z",
                                                  end="2100-01-01T00:00Z"))

@@ -52,6 +52,20 @@ def test_the_spool_survives_a_restart_cuts_a_torn_tail_and_is_bounded(tmp_path):
     again.close()
 
 
+def test_only_entries_never_handed_to_the_store_skip_the_stored_id_lookup(tmp_path):
+    spool = Spool(tmp_path)
+    spool.append("d", 1, unattempted=True)
+    spool.append("d", 2, unattempted=True)
+    spool.append("d", 3)  # spooled after a failed store call
+    assert [e.unattempted for e in spool.peek_many(10)] == [True, True, False]
+    spool.attempted(spool.peek_many(1)[0])  # a replay of the first failed
+    assert [e.unattempted for e in spool.peek_many(10)] == [False, True, False]
+    spool.close()
+    again = Spool(tmp_path)  # a restart: a killed process may have stored any of them
+    assert [e.unattempted for e in again.peek_many(10)] == [False, False, False]
+    again.close()
+
+
 # -- the server, its database cut off ------------------------------------------------------------
 
 @pytest.fixture
@@ -115,9 +129,15 @@ def _stored_ids(deployment: Deployment, tmp_path: Path) -> list[str]:
     return exported["sample_id"].tolist()
 
 
-def test_four_clients_through_a_database_outage_lose_and_duplicate_nothing(proxied, tmp_path):
+@pytest.mark.parametrize("ingest", ["commit", "spool"])
+def test_four_clients_through_a_database_outage_lose_and_duplicate_nothing(proxied, tmp_path,
+                                                                           ingest):
+    """commit: requests spool while the store is away; spool: every request is spooled and
+    the replay's store calls are cut off mid-way (its entries are then looked up by sample id
+    before the retry, though never handed to the store before)."""
     direct, through, proxy, deployment, secret = proxied
-    process, base, lines = _serve("--url", through, "--spool-dir", str(tmp_path / "spool"))
+    process, base, lines = _serve("--url", through, "--spool-dir", str(tmp_path / "spool"),
+                                  "--ingest", ingest)
     accepted: list[str] = []
     refused: list[int] = []
     stop = threading.Event()
