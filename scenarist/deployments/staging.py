@@ -7,14 +7,12 @@ its record (Arrow IPC bytes, committed with the call: no file); a larger one wri
 files (inline up to `SMALL` rows, else on a thread while the rows go to the database) that are
 removed when the transaction fails.
 
-`SCENARIST_TEST_PAUSE_BEFORE_RECORD=<path>` (tests only) makes a call that wrote files create
-`<path>` and wait before recording them, so a test can kill the process at that point.
+Crash tests hold a call that wrote files before it records them (`hold_point("before-record")`,
+see `scenarist.faults`) and kill it there.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from scenarist.deployments.model_info import PREDICTION, PROBA
+from scenarist.faults import hold_point
 from scenarist.stores.deployment_files import StagedFiles
 
 if TYPE_CHECKING:
@@ -96,9 +95,8 @@ class Stager:
         if self.future is not None:
             self.staged = self.future.result()
         if self.staged is not None:
-            pause = os.environ.get("SCENARIST_TEST_PAUSE_BEFORE_RECORD")
-            if pause and any(r["path"] for r in self.staged.records):
-                _pause(pause)
+            if any(r["path"] for r in self.staged.records):
+                hold_point("before-record")
             self.staged.register(conn)
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
@@ -109,14 +107,6 @@ class Stager:
                 _discard(self.future)
             elif self.staged is not None:
                 self.staged.discard()
-
-
-def _pause(marker: str) -> None:
-    """Tests only: say the files are written (create `marker`), then wait to be killed."""
-    with open(marker, "w") as handle:
-        handle.write(str(os.getpid()))
-    while True:
-        time.sleep(60)
 
 
 def _discard(staging: Future[StagedFiles] | None) -> None:

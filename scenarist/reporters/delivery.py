@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from scenarist import events
 from scenarist.errors import DeliveryError
+from scenarist.faults import fault_point
 from scenarist.reporters.base import Message, Reporter
 from scenarist.reporters.mail import MailReporter
 from scenarist.reporters.specs import MailReporterSpec, ReporterOptions, WebhookReporterSpec
@@ -114,7 +115,7 @@ async def _deliver_one(project: Any, engine: Engine, record: OutboxRecord, messa
         return
     try:
         reporter = await build_reporter(spec, project)
-        outbox.fault_point("before_send")
+        fault_point("before_send")
         note = await reporter.send(message)
     except DeliveryError as exc:
         _failed(engine, spec, record, str(exc), exc.temporary, report)

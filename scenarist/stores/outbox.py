@@ -23,17 +23,14 @@ Delivery is at-least-once: a sender that dies after the receiver accepted a mess
 `mark_sent` committed leaves it to be sent again, with the same delivery id.
 Secrets are never stored: rows hold rendered text, recipients and attachments only.
 
-SCENARIST_FAULT_POINT=<point>:<n> (crash tests only) SIGKILLs the process the n-th time it
-reaches `fault_point(<point>)`: `before_send` (delivery.py), `while_marking` (in `mark_sent`'s
-transaction). Unset — always, outside tests — it does nothing.
+Crash tests kill a sender at `before_send` (delivery.py) and `while_marking` (in `mark_sent`'s
+transaction): see `scenarist.faults`.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -60,14 +57,13 @@ from sqlalchemy import (
 )
 
 from scenarist.errors import ConfigError
+from scenarist.faults import fault_point
 from scenarist.stores.schema import metadata
 
 STATUSES = ("pending", "sending", "sent", "failed", "shadow")  # shadow: never delivered
 CLAIM_LEASE = timedelta(minutes=10)  # the default; SCENARIST_OUTBOX_LEASE_SECONDS overrides it
 LEASE_ENV = "SCENARIST_OUTBOX_LEASE_SECONDS"
-FAULT_ENV = "SCENARIST_FAULT_POINT"
 _DELIVERY_IDS = uuid.UUID("5f0c3a52-8f38-4d5e-9c36-2b1d0c6f4a10")  # namespace of derived ids
-_FAULTS_SEEN: Counter[str] = Counter()
 
 outbox_table = Table(
     "scenarist_outbox",
@@ -359,17 +355,6 @@ def _settle(engine: Engine, message_id: int, lease_until: datetime | None,
         query = query.where(t.c.status == "sending", t.c.lease_until == lease_until)
     with engine.begin() as conn:
         conn.execute(query.values(lease_until=None, **values))
-
-
-def fault_point(name: str) -> None:
-    """SIGKILL this process the n-th time it gets here when SCENARIST_FAULT_POINT is
-    `name:n` (crash tests, see the module docstring); nothing otherwise."""
-    wanted = os.environ.get(FAULT_ENV)
-    if not wanted or wanted.partition(":")[0] != name:
-        return
-    _FAULTS_SEEN[name] += 1
-    if _FAULTS_SEEN[name] == int(wanted.partition(":")[2] or 1):
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def outbox_messages(engine: Engine, project: str | None = None, *,

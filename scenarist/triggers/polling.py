@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
+from scenarist.faults import fault_point
 from scenarist.project.config import Project
 from scenarist.stores.database import project_engine
-from scenarist.stores.outbox import fault_point
 from scenarist.stores.trigger_state import (
     FIRST_LOOK,
     TriggerKey,

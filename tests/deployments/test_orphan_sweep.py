@@ -65,7 +65,7 @@ def test_a_file_left_by_a_killed_writer_is_swept_and_recorded_rows_stay(
     assert len(before) == BIG + 15 and len(recorded_files) == 1
 
     marker = tmp_path / "staged"
-    env = {**os.environ, "SCENARIST_TEST_PAUSE_BEFORE_RECORD": str(marker)}
+    env = {**os.environ, "SCENARIST_FAULT_HOLD": f"before-record:{marker}"}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, store_url, dep.id, str(start + 2_000), str(BIG)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
