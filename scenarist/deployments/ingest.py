@@ -16,7 +16,10 @@ commit, deleted if it fails), so a rejected call leaves nothing behind.
 
 A call is one request: `request_ms` given as a number is that request's time (counted in the
 hour of the call's latest timestamp). Given as one number per row, every row is its own request
-(a server logging single-row requests in bulk). `log_errors` records failed requests.
+(a server logging single-row requests in bulk). `request_rows` (rows per request, in order,
+summing to the call's rows) makes the call several requests of any size, each counted in the
+hour of its own latest timestamp, `request_ms` then one number per request (a server storing
+many multi-row requests in one call). `log_errors` records failed requests.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from scenarist.deployments.model_info import (
     frame_types,
 )
 from scenarist.deployments.rollups import (
+    Requests,
     ingest_rollups,
     lock_deployment,
     request_rollups,
@@ -90,6 +94,7 @@ def log_batch(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     additional_data: pd.DataFrame | Mapping[str, Sequence[Any]] | None = None,
+    request_rows: Sequence[int] | None = None,
 ) -> IngestResult:
     """Log one request's predictions (see the module docstring); returns what was stored.
 
@@ -101,7 +106,7 @@ def log_batch(
     for _ in range(3):
         try:
             return _log_once(self, sample_ids, timestamps, data, predictions, prediction_probas,
-                             batch_id, request_ms, chunk_size, additional_data)
+                             batch_id, request_ms, chunk_size, additional_data, request_rows)
         except _Stale as stale:  # the deployment changed since this object last read it
             self._load(stale.row)
             self._require_active()
@@ -147,7 +152,7 @@ def _same_facts(self: Deployment, row: Any) -> bool:
 
 def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, predictions: Any,
               prediction_probas: Any, batch_id: str | None, request_ms: Any, chunk_size: int,
-              additional_data: Any) -> IngestResult:
+              additional_data: Any, request_rows: Any = None) -> IngestResult:
     texts, hashes = hash_checked_ids(sample_ids, "sample_ids")
     n = len(texts)
     if n == 0:
@@ -160,7 +165,7 @@ def _log_once(self: Deployment, sample_ids: Any, timestamps: Any, data: Any, pre
     codes, values = _predictions(self, predictions, texts)
     proba = _probabilities(self, prediction_probas, n)
     warning = _warnings(self, codes, proba, n)
-    request = _request_ms(request_ms, n)
+    request = _requests(request_ms, request_rows, n)
     if chunk_size < 1:
         raise InputDataError(f"chunk_size must be at least 1, got {chunk_size}")
 
@@ -454,6 +459,26 @@ def warning_bounds(self: Deployment) -> tuple[float, float]:
         if upper is None:
             upper = float(np.quantile(output, settings.upper_quantile))
     return float(lower), float(upper)
+
+
+def _requests(request_ms: Any, request_rows: Any, n: int) -> Any:
+    """The call's request(s): None, one time, one time per row, or `Requests`."""
+    if request_rows is None:
+        return _request_ms(request_ms, n)
+    rows = np.asarray(request_rows)
+    if (rows.ndim != 1 or not len(rows) or not np.issubdtype(rows.dtype, np.integer)
+            or (rows < 1).any() or int(rows.sum()) != n):
+        raise InputDataError(f"request_rows must be whole numbers of at least 1, one per "
+                             f"request, adding up to the call's {n} rows; got "
+                             f"{list(request_rows)[:10]}")
+    times = None
+    if request_ms is not None:
+        times = np.asarray(request_ms, dtype=np.float64)
+        if times.shape != rows.shape:
+            raise InputDataError(f"with request_rows, request_ms needs one number per request "
+                                 f"({len(rows)}); got shape {times.shape}")
+        _request_ms(times, len(rows))  # non-negative and finite
+    return Requests(rows.astype(np.int64), times)
 
 
 def _request_ms(request_ms: Any, n: int) -> Any:

@@ -12,6 +12,7 @@ first, so concurrent writers of one deployment serialise (SQLite: the database w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,11 +33,24 @@ HOURLY_SUMS = ("predictions", "requests", "timed_requests", "request_ms_sum", "e
 Records = list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Requests:
+    """Several requests in one call: rows of each (in order) and their times in ms (or None)."""
+
+    rows: np.ndarray
+    times: np.ndarray | None
+
+
 def ingest_rollups(self: Deployment, hours: np.ndarray, seconds: np.ndarray,
                    warning: np.ndarray, request: Any, batch_key: int) -> tuple[Records, Records]:
-    """Rollup records of one call: its predictions per hour, and its request(s)."""
+    """Rollup records of one call: its predictions per hour, and its request(s) (None, one
+    time, one time per row, or `Requests`: each request in its latest row's hour)."""
     per_row = request is not None and np.ndim(request) == 1
-    if per_row:
+    if isinstance(request, Requests):
+        starts = np.cumsum(request.rows) - request.rows
+        request_hours = (np.maximum.reduceat(seconds, starts) // HOUR).astype(np.int64)
+        times = request.times
+    elif per_row:
         request_hours, times = hours, request
     else:
         request_hours = np.array([int(seconds.max() // HOUR)])

@@ -202,10 +202,10 @@ class Writer:
                     records = [r for e in entries for r in e.item]
                     fresh = records if all(e.unattempted for e in entries) else \
                         _not_stored(records, self.url)
-                    for run in runs(fresh):
-                        _store(run, self.url)
+                    refused = sum(_store_each(run, self.url) for run in runs(fresh))
                     self.spool.consume(entry)
-                self.replayed += len(fresh)
+                self.replayed += len(fresh) - refused
+                self.replay_failed += refused
                 wait = FIRST_WAIT
             except Exception as exc:  # noqa: BLE001 - the store away, or rows never storable
                 self.spool.attempted(entry)  # some runs may be stored: look before a retry
@@ -227,10 +227,10 @@ class Writer:
         try:
             with self._lock_for(entry.deployment_id):
                 fresh = _not_stored(entry.item, self.url)
-                for run in runs(fresh):
-                    _store(run, self.url)
+                refused = sum(_store_each(run, self.url) for run in runs(fresh))
                 self.spool.consume(entry)
-            self.replayed += len(fresh)
+            self.replayed += len(fresh) - refused
+            self.replay_failed += refused
         except Exception as exc:  # noqa: BLE001 - the store away: the loop waits and retries
             self.spool.attempted(entry)
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -242,9 +242,9 @@ class Writer:
 
 
 def runs(records: list[Record]) -> list[list[Record]]:
-    """Consecutive records loggable in one call: same deployment, version, batch and kind;
-    predictions only when every record of the run has a single row and a request time (each
-    row is then its own request) and they carry the same optional parts."""
+    """Consecutive records loggable in one call: same deployment, version, batch and kind,
+    and for predictions the same optional parts (probabilities, extra columns, row times, a
+    request time): the call then logs each record as its own request (`request_rows`)."""
     grouped: list[list[Record]] = []
     for record in records:
         previous = grouped[-1][-1] if grouped else None
@@ -260,10 +260,27 @@ def _joinable(a: Record, b: Record) -> bool:
             == (b.deployment_id, b.version, b.batch_id, b.kind))
     if not same or b.kind != "rows":
         return same and b.kind == "error"
-    return (a.rows == b.rows == 1 and a.request_ms is not None and b.request_ms is not None
+    return ((a.request_ms is None) == (b.request_ms is None)
             and (a.probabilities is None) == (b.probabilities is None)
             and (a.additional is None) == (b.additional is None)
             and (a.row_ts is None) == (b.row_ts is None))
+
+
+def _store_each(run: list[Record], url: str | None) -> int:
+    """Store a spooled run; when the store refuses it (not a transient failure), each record
+    alone, so one refused request (a sample id stored before, say) does not drop the others of
+    its run: returns how many records were refused (logged, dropped)."""
+    try:
+        _store(run, url)
+        return 0
+    except Exception as exc:
+        if transient(exc):
+            raise
+        if len(run) == 1:
+            log.error("deployment %s: a spooled request of %d row(s) refused, dropped: %s",
+                      run[0].deployment_id, run[0].rows, exc)
+            return 1
+    return sum(_store_each([record], url) for record in run)
 
 
 def _store(run: list[Record], url: str | None) -> IngestResult | None:
@@ -287,12 +304,14 @@ def _store(run: list[Record], url: str | None) -> IngestResult | None:
     additional = None
     if head.additional is not None:
         additional = _concat([r.additional for r in run])
+    timed = head.request_ms is not None
     return deployment.log_batch(
         [s for r in run for s in r.sample_ids or ()],
-        [t for r in run for t in (r.row_ts if r.row_ts is not None else [r.ts])],
+        [t for r in run for t in (r.row_ts if r.row_ts is not None else [r.ts] * r.rows)],
         _concat([r.frame for r in run]),
         [p for r in run for p in r.predictions], probabilities, head.batch_id,
-        request_ms=[r.request_ms for r in run], additional_data=additional)
+        request_ms=[r.request_ms for r in run] if timed else None, additional_data=additional,
+        request_rows=[r.rows for r in run])
 
 
 def _concat(parts: list[Any]) -> pd.DataFrame | dict[str, list[Any]]:
