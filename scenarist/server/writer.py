@@ -202,7 +202,7 @@ class Writer:
                     records = [r for e in entries for r in e.item]
                     fresh = records if all(e.unattempted for e in entries) else \
                         _not_stored(records, self.url)
-                    refused = sum(_store_each(run, self.url) for run in runs(fresh))
+                    refused = sum(_store_each(run, self.url) for run in runs(fresh, any_size=True))
                     self.spool.consume(entry)
                 self.replayed += len(fresh) - refused
                 self.replay_failed += refused
@@ -227,7 +227,7 @@ class Writer:
         try:
             with self._lock_for(entry.deployment_id):
                 fresh = _not_stored(entry.item, self.url)
-                refused = sum(_store_each(run, self.url) for run in runs(fresh))
+                refused = sum(_store_each(run, self.url) for run in runs(fresh, any_size=True))
                 self.spool.consume(entry)
             self.replayed += len(fresh) - refused
             self.replay_failed += refused
@@ -241,25 +241,32 @@ class Writer:
                 self.spool.consume(entry)
 
 
-def runs(records: list[Record]) -> list[list[Record]]:
+def runs(records: list[Record], *, any_size: bool = False) -> list[list[Record]]:
     """Consecutive records loggable in one call: same deployment, version, batch and kind,
     and for predictions the same optional parts (probabilities, extra columns, row times, a
-    request time): the call then logs each record as its own request (`request_rows`)."""
+    request time); the call logs each record as its own request (`request_rows`).
+
+    Only single-row requests are joined unless `any_size`: a request still waiting for its
+    answer gets its own call's warnings, and a refused call fails only its own request. The
+    spool's replay joins requests of any size (already answered; `_store_each` retries a
+    refused run one request at a time)."""
     grouped: list[list[Record]] = []
     for record in records:
         previous = grouped[-1][-1] if grouped else None
-        if previous is not None and _joinable(previous, record):
+        if previous is not None and _joinable(previous, record, any_size):
             grouped[-1].append(record)
         else:
             grouped.append([record])
     return grouped
 
 
-def _joinable(a: Record, b: Record) -> bool:
+def _joinable(a: Record, b: Record, any_size: bool) -> bool:
     same = ((a.deployment_id, a.version, a.batch_id, a.kind)
             == (b.deployment_id, b.version, b.batch_id, b.kind))
     if not same or b.kind != "rows":
         return same and b.kind == "error"
+    if not any_size and not (a.rows == b.rows == 1 and a.request_ms is not None):
+        return False
     return ((a.request_ms is None) == (b.request_ms is None)
             and (a.probabilities is None) == (b.probabilities is None)
             and (a.additional is None) == (b.additional is None)
