@@ -84,12 +84,16 @@ def parse_logs(body: bytes) -> Logs:
     except orjson.JSONDecodeError:  # NaN / Infinity (Python's json.dumps writes them for
         data = parse_json(body)      # missing values), or the standard decoder's 400 message
     try:
-        if isinstance(data, dict) and "rows" not in data and ("ids" in data
-                                                              or "columns" in data):
+        if _columnar(data):
             return _columns(data)
         return _rows(data)
     except _Slow:
         return _validated(data)
+
+
+def _columnar(data: Any) -> bool:
+    """Whether a body is meant in the columns form (else the rows form)."""
+    return isinstance(data, dict) and "rows" not in data and ("ids" in data or "columns" in data)
 
 
 # -- the fast path ----------------------------------------------------------------------------
@@ -220,10 +224,8 @@ def _lengths(data: dict[str, Any], n: int) -> None:
 # -- the slow path: pydantic accepts the body, or names what does not fit ----------------------
 
 def _validated(data: Any) -> Logs:
-    columnar = isinstance(data, dict) and "rows" not in data and (
-        "ids" in data or "columns" in data)
     try:
-        if columnar:
+        if _columnar(data):
             body = ColumnarPredictionLogs.model_validate(data)
         else:
             body = PredictionLogs.model_validate(data)
