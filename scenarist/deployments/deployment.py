@@ -208,10 +208,13 @@ class Deployment:
         self._write(status="deleted", deleted_at=now)
 
     def refresh(self) -> Deployment:
-        with self._engine.connect() as conn:
-            self._load(conn.execute(select(deployments).where(deployments.c.key == self.key)
-                                    ).one())
+        self._load(self._row())
         return self
+
+    def _row(self) -> Any:
+        """The deployment's row as stored now."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(deployments).where(deployments.c.key == self.key)).one()
 
     def _write(self, **values: Any) -> None:
         values.setdefault("updated_at", datetime.now(timezone.utc))

@@ -124,8 +124,7 @@ def _reloaded(self: Deployment) -> bool:
     """Whether the deployment row changed since this object read it (then it is reloaded)."""
     from scenarist.deployments.deployment import row_facts
 
-    with self._engine.connect() as conn:
-        row = conn.execute(select(deployments).where(deployments.c.key == self.key)).one()
+    row = self._row()
     if row_facts(row) == self._row_facts:
         return False
     self._load(row)
