@@ -173,3 +173,15 @@ def _migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """INSERT into `table` with the dialect's `on_conflict_do_nothing/do_update` (scenarist
+    stores live on SQLite or PostgreSQL)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - scenarist supports SQLite and PostgreSQL
+        raise NotImplementedError(f"scenarist's stores do not support {dialect}")
+    return insert(table)

@@ -58,6 +58,7 @@ from sqlalchemy import (
 
 from scenarist.errors import ConfigError
 from scenarist.faults import fault_point
+from scenarist.stores.database import dialect_insert
 from scenarist.stores.schema import metadata
 
 STATUSES = ("pending", "sending", "sent", "failed", "shadow")  # shadow: never delivered
@@ -213,13 +214,7 @@ def enqueue(engine: Engine, messages: Sequence[QueuedMessage],
 
 
 def _insert_unless_queued(dialect: str, values: dict[str, Any]):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - scenarist supports SQLite and PostgreSQL
-        raise NotImplementedError(f"the outbox does not support {dialect}")
-    return (dialect_insert(outbox_table).values(**values)
+    return (dialect_insert(dialect, outbox_table).values(**values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(outbox_table.c.id))
 

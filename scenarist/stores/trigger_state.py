@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from scenarist.stores.database import dialect_insert
 from scenarist.stores.schema import metadata
 
 trigger_changes = Table(
@@ -167,15 +168,9 @@ def set_paused(engine: Engine, project: str, scenario: str, paused: bool,
     t = scenario_pauses
     values = {"paused": paused, "updated_at": now or datetime.now(timezone.utc)}
     with engine.begin() as conn:
-        done = conn.execute(update(t).where(t.c.project == project, t.c.scenario == scenario)
-                            .values(**values)).rowcount
-        if not done:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(t).values(project=project, scenario=scenario, **values))
-            except IntegrityError:  # inserted meanwhile by another process
-                conn.execute(update(t).where(t.c.project == project,
-                                             t.c.scenario == scenario).values(**values))
+        conn.execute(dialect_insert(conn.dialect.name, t)
+                     .values(project=project, scenario=scenario, **values)
+                     .on_conflict_do_update(index_elements=["project", "scenario"], set_=values))
 
 
 def paused_states(engine: Engine, project: str) -> dict[str, bool]:
