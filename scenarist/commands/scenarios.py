@@ -130,7 +130,7 @@ def _switch(scenario: str, project: Path, *, paused: bool) -> None:
 
     loaded = load(project)
     with command_line_names():
-        from scenarist.flows.scenario import scenario_spec
+        from scenarist.project.config import scenario_spec
 
         scenario_spec(loaded, scenario)
     result = (pause if paused else resume)(loaded, scenario)

@@ -68,7 +68,7 @@ def list_command(
     loaded = load(project)
     with command_line_names():
         if scenario is not None and scenario not in loaded.scenarios:
-            from scenarist.flows.scenario import scenario_spec
+            from scenarist.project.config import scenario_spec
 
             scenario_spec(loaded, scenario)
         states = trigger_states(loaded, scenario)

@@ -32,14 +32,14 @@ from prefect.runtime import flow_run as current_flow_run
 
 from scenarist import events
 from scenarist.checks.outcome import StepOutcome
-from scenarist.errors import ConditionError, ConfigError, ConfigProblem
+from scenarist.errors import ConditionError
 from scenarist.flows.conditions import should_run
 from scenarist.flows.context import RunContext, run_url
 from scenarist.flows.logs import RunLogCapture, console_without_tracebacks
 from scenarist.flows.specs import RunScenarioStep
 from scenarist.flows.states import final_state, flow_result
 from scenarist.flows.steps import STEP_FUNCTIONS, StepResult
-from scenarist.project.config import Project, render
+from scenarist.project.config import render, scenario_spec
 from scenarist.reporters.queue import queue_reports
 from scenarist.stores.database import project_engine
 from scenarist.stores.runs import StepRecord, record_scenario_end, record_scenario_start
@@ -173,18 +173,6 @@ def run_scenario(
         url=result["url"],
         log=result["log"],
     )
-
-
-def scenario_spec(project: Project, scenario: str):
-    """The scenario's spec; ConfigError listing the defined scenarios when unknown."""
-    spec = project.scenarios.get(scenario)
-    if spec is None:
-        known = ", ".join(project.scenarios) or "none"
-        raise ConfigError(
-            [ConfigProblem(str(project.file or ""), "scenarios",
-                           f"unknown scenario {scenario!r}; defined scenarios: {known}")]
-        )
-    return spec
 
 
 async def _run_one(position, step, ctx: RunContext, project: str, depth: int, log) -> StepRecord:

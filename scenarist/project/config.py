@@ -462,6 +462,18 @@ def template_variables(template: str) -> set[str]:
     return set(meta.find_undeclared_variables(_ENV.parse(template)))
 
 
+def scenario_spec(project: Project, scenario: str):
+    """The scenario's spec; ConfigError listing the defined scenarios when unknown."""
+    spec = project.scenarios.get(scenario)
+    if spec is None:
+        known = ", ".join(project.scenarios) or "none"
+        raise ConfigError(
+            [ConfigProblem(str(project.file or ""), "scenarios",
+                           f"unknown scenario {scenario!r}; defined scenarios: {known}")]
+        )
+    return spec
+
+
 def load_project(path: str | Path = ".") -> Project:
     """Load a project: `path` is its folder or its `scenarist.yaml`.
 

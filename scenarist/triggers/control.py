@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarist.errors import ConfigError, ConfigProblem
-from scenarist.project.config import Project
+from scenarist.project.config import Project, scenario_spec
 from scenarist.stores.database import project_engine
 from scenarist.stores.trigger_state import paused_states, set_paused
 
@@ -63,15 +63,11 @@ def resume(project: str | Path | Project, scenario: str) -> PauseResult:
 
 
 def _switch(project: str | Path | Project, scenario: str, *, paused: bool) -> PauseResult:
-    loaded = project if isinstance(project, Project) else _load(project)
-    where = str(loaded.file or "")
-    spec = loaded.scenarios.get(scenario)
-    if spec is None:
-        known = ", ".join(loaded.scenarios) or "none"
-        raise ConfigError([ConfigProblem(where, "scenarios",
-                                         f"unknown scenario {scenario!r}; scenarios: {known}")])
+    loaded = loaded_project(project)
+    spec = scenario_spec(loaded, scenario)
     if not paused and not spec.auto_triggers:
-        raise ConfigError([ConfigProblem(where, f"scenarios.{scenario}.auto_triggers", (
+        raise ConfigError([ConfigProblem(str(loaded.file or ""),
+                                         f"scenarios.{scenario}.auto_triggers", (
             "auto_triggers is false in the project file; set it to true (or remove it) to "
             "resume the triggers"))])
     set_paused(project_engine(loaded), loaded.project, scenario, paused)
@@ -111,7 +107,10 @@ def _switch_prefect(project: str, scenario: str, paused: bool) -> tuple[list[str
     return sorted(names), automations
 
 
-def _load(project: str | Path) -> Project:
+def loaded_project(project: str | Path | Project) -> Project:
+    """`project` itself, or the project read (and validated) from its folder or file."""
+    if isinstance(project, Project):
+        return project
     from scenarist.validation import load_project
 
     return load_project(project)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scenarist.errors import ConfigError, ConfigProblem, ScenaristError
+from scenarist.errors import ScenaristError
 from scenarist.faults import fault_point
-from scenarist.project.config import Project
+from scenarist.project.config import Project, scenario_spec
 from scenarist.stores.database import project_engine
 from scenarist.stores.trigger_state import (
     FIRST_LOOK,
@@ -36,7 +36,7 @@ from scenarist.stores.trigger_state import (
     last_change,
     started,
 )
-from scenarist.triggers.control import is_paused
+from scenarist.triggers.control import is_paused, loaded_project
 from scenarist.triggers.fingerprints import observe
 from scenarist.triggers.specs import trigger_name
 
@@ -63,11 +63,9 @@ def poll(project: str | Path | Project, scenario: str | None = None,
          trigger: str | None = None, *, deployment: str | None = None) -> list[PollResult]:
     """Look once at the polling triggers of `scenario` (default: every scenario) of `project`
     (a folder, its scenarist.yaml, or a loaded Project); see the module doc."""
-    loaded = _load(project)
-    if scenario is not None and scenario not in loaded.scenarios:
-        known = ", ".join(loaded.scenarios) or "none"
-        raise ConfigError([ConfigProblem(str(loaded.file or ""), "scenarios",
-                                         f"unknown scenario {scenario!r}; scenarios: {known}")])
+    loaded = loaded_project(project)
+    if scenario is not None:
+        scenario_spec(loaded, scenario)
     engine = project_engine(loaded)
     results: list[PollResult] = []
     for name, spec in loaded.scenarios.items():
@@ -151,11 +149,3 @@ def _run_deployment(name: str, key: TriggerKey, subject: str, seq: int,
         idempotency_key=f"scenarist-trigger/{key.project}/{key.scenario}/{key.trigger}/"
                         f"{subject}/{seq}")
     return str(run.id)
-
-
-def _load(project: str | Path | Project) -> Project:
-    if isinstance(project, Project):
-        return project
-    from scenarist.validation import load_project
-
-    return load_project(project)

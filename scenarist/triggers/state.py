@@ -16,7 +16,7 @@ from typing import Any
 from scenarist.project.config import Project
 from scenarist.stores import trigger_state
 from scenarist.stores.database import project_engine
-from scenarist.triggers.control import scenario_status
+from scenarist.triggers.control import loaded_project, scenario_status
 from scenarist.triggers.specs import trigger_name
 
 
@@ -39,7 +39,7 @@ class TriggerState:
 def trigger_states(project: str | Path | Project, scenario: str | None = None
                    ) -> list[TriggerState]:
     """Every trigger of the project (or of `scenario`) with what it last saw."""
-    loaded = project if isinstance(project, Project) else _load(project)
+    loaded = loaded_project(project)
     rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in trigger_state.trigger_states(project_engine(loaded), loaded.project, scenario):
         rows.setdefault((row["scenario"], row["trigger"]), []).append(row)
@@ -64,9 +64,3 @@ def trigger_states(project: str | Path | Project, scenario: str | None = None
                     last_change=row["status"], run_id=row["run_id"], seen_at=row["seen_at"],
                     runs=row["runs"], message=row["message"]))
     return states
-
-
-def _load(project: str | Path) -> Project:
-    from scenarist.validation import load_project
-
-    return load_project(project)
